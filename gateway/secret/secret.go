@@ -1,0 +1,48 @@
+// Package secret holds the Secret type: a string that never prints.
+//
+// Every credential hookgate reads from its config (plugin secrets, the admin
+// token, a Redis URL with a password) is a Secret, so that logs, errors,
+// traces and admin API answers cannot leak it by accident. Code that needs
+// the value calls Reveal, which is easy to grep for.
+package secret
+
+import (
+	"crypto/subtle"
+	"log/slog"
+)
+
+// Redacted is what a Secret prints as, in every format.
+const Redacted = "[redacted]"
+
+// Secret is a credential. Its zero value is the empty secret.
+type Secret struct{ v string }
+
+// New wraps s.
+func New(s string) Secret { return Secret{v: s} }
+
+// Reveal returns the credential itself. Call it only where the value is used
+// (a MAC key, a header sent to a receiver), never to print it.
+func (s Secret) Reveal() string { return s.v }
+
+// Empty reports whether the secret is the empty string.
+func (s Secret) Empty() bool { return s.v == "" }
+
+// Equal compares the secret with a candidate in constant time.
+func (s Secret) Equal(candidate string) bool {
+	return subtle.ConstantTimeCompare([]byte(s.v), []byte(candidate)) == 1
+}
+
+// String implements fmt.Stringer and never shows the value.
+func (s Secret) String() string { return Redacted }
+
+// GoString implements fmt.GoStringer (%#v) and never shows the value.
+func (s Secret) GoString() string { return Redacted }
+
+// LogValue implements slog.LogValuer and never shows the value.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(Redacted) }
+
+// MarshalJSON encodes the secret as "[redacted]".
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + Redacted + `"`), nil }
+
+// MarshalText encodes the secret as [redacted].
+func (s Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }

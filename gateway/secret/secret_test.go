@@ -1,0 +1,43 @@
+package secret
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func TestSecretNeverPrints(t *testing.T) {
+	const value = "whsec_supersecretvalue"
+	s := New(value)
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("x", "secret", s)
+	js, err := json.Marshal(struct{ S Secret }{s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := map[string]string{
+		"%v":   fmt.Sprintf("%v", s),
+		"%s":   fmt.Sprintf("%s", s),
+		"%+v":  fmt.Sprintf("%+v", struct{ S Secret }{s}),
+		"%#v":  fmt.Sprintf("%#v", s),
+		"json": string(js),
+		"slog": logged.String(),
+	}
+	for name, out := range outputs {
+		if strings.Contains(out, value) {
+			t.Errorf("%s leaks the secret: %s", name, out)
+		}
+		if !strings.Contains(out, Redacted) {
+			t.Errorf("%s = %q, want it to say %s", name, out, Redacted)
+		}
+	}
+	if s.Reveal() != value {
+		t.Fatalf("Reveal = %q", s.Reveal())
+	}
+	if !s.Equal(value) || s.Equal(value+"x") || s.Equal("") {
+		t.Fatal("Equal compares wrongly")
+	}
+}
