@@ -1,0 +1,200 @@
+// Package mac holds the signature math that the verify and sign plugins
+// share, so that what hookgate checks and what it signs cannot drift apart:
+// an HMAC of the raw body carried in one header (verify "hmac", sign "hmac"),
+// the Standard Webhooks scheme (verify and sign "standard_webhooks"), and the
+// checks on the attributes they have in common (secrets, header names).
+//
+// Its refusals wrap plugins.ErrUnauthorized and never carry a secret or an
+// expected signature. It must not register plugins nor know the config file
+// beyond the attribute names it is handed.
+package mac
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"hash"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/hookgate/hookgate/gateway/config/spec"
+	"github.com/hookgate/hookgate/gateway/secret"
+	"github.com/hookgate/hookgate/plugins"
+)
+
+// Algorithms are the hash functions an HMAC can use, by the names a user
+// writes in the algorithm attribute.
+var Algorithms = []string{"sha1", "sha256", "sha512"}
+
+// Encodings are the ways a MAC can be written in a header, by the names a
+// user writes in the encoding attribute.
+var Encodings = []string{"hex", "base64"}
+
+// Hash returns the hash function named alg, one of Algorithms.
+func Hash(alg string) (func() hash.Hash, bool) {
+	switch alg {
+	case "sha1":
+		return sha1.New, true
+	case "sha256":
+		return sha256.New, true
+	case "sha512":
+		return sha512.New, true
+	}
+	return nil, false
+}
+
+// Encode writes b in the encoding named enc: "base64" is standard padded
+// base64, anything else lower-case hex.
+func Encode(enc string, b []byte) string {
+	if enc == "base64" {
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	return hex.EncodeToString(b)
+}
+
+// Decode reads s written in the encoding named enc, the inverse of Encode.
+// Hex is read in either case.
+func Decode(enc, s string) ([]byte, error) {
+	if enc == "base64" {
+		return base64.StdEncoding.DecodeString(s)
+	}
+	return hex.DecodeString(s)
+}
+
+// BodyMAC is an HMAC of the exact body bytes, encoded and carried in one
+// header, possibly after a fixed prefix such as "sha256=" (GitHub).
+type BodyMAC struct {
+	header  string
+	key     []byte
+	newHash func() hash.Hash
+	enc     string
+	prefix  string
+}
+
+// NewBodyMAC builds a BodyMAC from the attributes header, secret, algorithm,
+// encoding and prefix. A bad attribute is a *spec.AttrError naming it.
+func NewBodyMAC(v spec.Values) (*BodyMAC, error) {
+	header, err := HeaderName(v, "header")
+	if err != nil {
+		return nil, err
+	}
+	key, err := Secret(v, "secret")
+	if err != nil {
+		return nil, err
+	}
+	alg := v.String("algorithm")
+	newHash, ok := Hash(alg)
+	if !ok {
+		return nil, spec.Errorf("algorithm", "%q is not one of %s", alg, strings.Join(Algorithms, ", "))
+	}
+	enc := v.String("encoding")
+	if !slices.Contains(Encodings, enc) {
+		return nil, spec.Errorf("encoding", "%q is not one of %s", enc, strings.Join(Encodings, ", "))
+	}
+	prefix, err := HeaderValue(v, "prefix")
+	if err != nil {
+		return nil, err
+	}
+	return &BodyMAC{header: header, key: []byte(key.Reveal()), newHash: newHash, enc: enc, prefix: prefix}, nil
+}
+
+func (m *BodyMAC) sum(body []byte) []byte {
+	h := hmac.New(m.newHash, m.key)
+	h.Write(body)
+	return h.Sum(nil)
+}
+
+// Sign sets the MAC header for body on h.
+func (m *BodyMAC) Sign(h http.Header, body []byte) {
+	h.Set(m.header, m.prefix+Encode(m.enc, m.sum(body)))
+}
+
+// Verify checks the MAC header on h against body, in constant time. The
+// prefix is matched without regard to case.
+func (m *BodyMAC) Verify(h http.Header, body []byte) error {
+	v := strings.TrimSpace(h.Get(m.header))
+	if v == "" {
+		return plugins.Refuse("missing %s header", m.header)
+	}
+	rest, ok := CutPrefixFold(v, m.prefix)
+	if !ok {
+		return plugins.Refuse("%s header does not start with %q", m.header, m.prefix)
+	}
+	got, err := Decode(m.enc, rest)
+	if err != nil {
+		return plugins.Refuse("%s header is not %s", m.header, m.enc)
+	}
+	if !hmac.Equal(got, m.sum(body)) {
+		return plugins.Refuse("signature does not match")
+	}
+	return nil
+}
+
+// CutPrefixFold is strings.CutPrefix without regard to case: scheme
+// prefixes such as "Bearer " or "sha256=" are written either way by senders.
+func CutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return s, false
+	}
+	return s[len(prefix):], true
+}
+
+// Secret returns the Secret attribute attr, refusing an empty one: an unset
+// environment variable read with a default of "" must not turn into a
+// verifier that accepts an empty key.
+func Secret(v spec.Values, attr string) (secret.Secret, error) {
+	s := v.Secret(attr)
+	if s.Empty() {
+		return s, spec.Errorf(attr, "must not be empty; set it with env(\"NAME\")")
+	}
+	return s, nil
+}
+
+// HeaderName returns the String attribute attr, refusing anything that is not
+// an HTTP header name (an RFC 9110 token).
+func HeaderName(v spec.Values, attr string) (string, error) {
+	name := v.String(attr)
+	if name == "" {
+		return "", spec.Errorf(attr, "must not be empty; write a header name such as \"X-Signature\"")
+	}
+	for i := 0; i < len(name); i++ {
+		if !isTokenChar(name[i]) {
+			return "", spec.Errorf(attr, "%q is not a valid HTTP header name; use letters, digits and dashes, such as \"X-Signature\"", name)
+		}
+	}
+	return name, nil
+}
+
+// HeaderValue returns the String attribute attr, refusing what cannot appear
+// in an HTTP header value.
+func HeaderValue(v spec.Values, attr string) (string, error) {
+	s := v.String(attr)
+	if !ValidHeaderValue(s) {
+		return "", spec.Errorf(attr, "%q cannot appear in an HTTP header; remove line breaks and other control characters", s)
+	}
+	return s, nil
+}
+
+// isTokenChar reports whether c may appear in an RFC 9110 token.
+func isTokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// ValidHeaderValue reports whether s has no control characters (other than
+// tab), so it can be sent in a header unchanged.
+func ValidHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

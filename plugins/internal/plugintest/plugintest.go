@@ -1,0 +1,69 @@
+// Package plugintest builds plugins from HCL text for tests, through the
+// same strict spec decoding the config loader uses, so that a test exercises
+// defaults, enums and duration parsing exactly as a user's config would.
+//
+// It is for tests only and must not be imported by production code.
+package plugintest
+
+import (
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/hookgate/hookgate/gateway/config/spec"
+	"github.com/hookgate/hookgate/plugins"
+)
+
+// Lookup finds kind.name in plugins.Default and fails tb when it is absent.
+func Lookup(tb testing.TB, kind plugins.Kind, name string) plugins.Plugin {
+	tb.Helper()
+	p, ok := plugins.Default.Lookup(kind, name)
+	if !ok {
+		tb.Fatalf("plugin %s.%s is not registered", kind, name)
+	}
+	return p
+}
+
+// Values decodes src, the body of a plugin block, against p's attributes
+// with ctx (nil for literals only), failing tb on any diagnostic.
+func Values(tb testing.TB, p plugins.Plugin, src string, ctx *hcl.EvalContext) spec.Values {
+	tb.Helper()
+	f, diags := hclsyntax.ParseConfig([]byte(src), "test.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		tb.Fatalf("%s: parse %q: %v", p.ID(), src, diags)
+	}
+	vals, blocks, diags := spec.DecodeBody(f.Body, p.Block(), ctx, f.Body.MissingItemRange())
+	if diags.HasErrors() {
+		tb.Fatalf("%s: decode %q: %v", p.ID(), src, diags)
+	}
+	if len(blocks) > 0 {
+		tb.Fatalf("%s: decode %q: unexpected nested blocks", p.ID(), src)
+	}
+	return vals
+}
+
+// New builds kind.name from src, the body of its block, and fails tb if it
+// does not build.
+func New(tb testing.TB, kind plugins.Kind, name, src string) any {
+	tb.Helper()
+	v, err := build(tb, kind, name, src)
+	if err != nil {
+		tb.Fatalf("%s.%s from %q: %v", kind, name, src, err)
+	}
+	return v
+}
+
+// NewErr builds kind.name from src and returns the constructor's error. It
+// fails tb when src does not decode, so the error is the constructor's own.
+func NewErr(tb testing.TB, kind plugins.Kind, name, src string) error {
+	tb.Helper()
+	_, err := build(tb, kind, name, src)
+	return err
+}
+
+func build(tb testing.TB, kind plugins.Kind, name, src string) (any, error) {
+	tb.Helper()
+	p := Lookup(tb, kind, name)
+	return p.New(Values(tb, p, src, nil))
+}
