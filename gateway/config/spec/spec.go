@@ -42,6 +42,7 @@ const (
 	StringList               // a list of strings
 	DurationList             // a list of durations
 	StringMap                // a map of strings
+	ValueList                // a list of strings or numbers
 )
 
 var kindNames = map[Kind]string{
@@ -49,6 +50,7 @@ var kindNames = map[Kind]string{
 	Duration: "duration", Size: "size", Rate: "rate", Percent: "percent",
 	Secret: "secret string", Expr: "expression", StringList: "list of strings",
 	DurationList: "list of durations", StringMap: "map of strings",
+	ValueList: "list of strings or numbers",
 }
 
 // String names the kind for docs and diagnostics.
@@ -112,7 +114,8 @@ func (b *Block) Schema() *hcl.BodySchema {
 type Value struct {
 	// V holds the parsed value: string, bool, int, float64, time.Duration,
 	// int64 (Size), RateValue, float64 (Percent, 0..1), secret.Secret,
-	// ExprSource, []string, []time.Duration or map[string]string.
+	// ExprSource, []string, []time.Duration, map[string]string or []any
+	// (ValueList: string and float64 elements).
 	V any
 	// Range is the attribute's expression range; for a defaulted value, the
 	// range of the enclosing block.
@@ -195,6 +198,9 @@ func (v Values) Expr(name string) ExprSource { e, _ := v[name].V.(ExprSource); r
 // StringList returns a StringList attribute.
 func (v Values) StringList(name string) []string { l, _ := v[name].V.([]string); return l }
 
+// ValueList returns a ValueList attribute: string and float64 elements.
+func (v Values) ValueList(name string) []any { l, _ := v[name].V.([]any); return l }
+
 // DurationList returns a DurationList attribute.
 func (v Values) DurationList(name string) []time.Duration {
 	l, _ := v[name].V.([]time.Duration)
@@ -268,6 +274,8 @@ func defaultValue(a Attr) (any, error) {
 		return []time.Duration(nil), nil
 	case StringMap:
 		return map[string]string{}, nil
+	case ValueList:
+		return []any(nil), nil
 	case Expr:
 		return ExprSource{Src: a.Default}, nil
 	}
@@ -324,6 +332,26 @@ func decodeAttr(attr *hcl.Attribute, a Attr, ctx *hcl.EvalContext) (any, hcl.Dia
 			ds = append(ds, d)
 		}
 		return ds, nil
+	case ValueList:
+		if !val.Type().IsTupleType() && !val.Type().IsListType() {
+			return nil, bad(fmt.Sprintf("The %s attribute must be a list of strings or numbers, such as %s.", attr.Name, exampleOr(a, `["a", "b"]`)))
+		}
+		var out []any
+		for it := val.ElementIterator(); it.Next(); {
+			_, ev := it.Element()
+			switch {
+			case ev.IsNull():
+				return nil, bad(fmt.Sprintf("The %s attribute must not hold null.", attr.Name))
+			case ev.Type() == cty.String:
+				out = append(out, ev.AsString())
+			case ev.Type() == cty.Number:
+				f, _ := ev.AsBigFloat().Float64()
+				out = append(out, f)
+			default:
+				return nil, bad(fmt.Sprintf("The %s attribute must hold only strings and numbers.", attr.Name))
+			}
+		}
+		return out, nil
 	case StringMap:
 		m, err := convert.Convert(val, cty.Map(cty.String))
 		if err != nil {

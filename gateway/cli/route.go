@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/ids"
+	"github.com/hookgate/hookgate/gateway/routing"
+	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/rules"
+)
+
+// routeReport is the JSON `hookgate route` prints.
+type routeReport struct {
+	Source    string          `json:"source"`
+	Verify    verifyReport    `json:"verify"`
+	Challenge json.RawMessage `json:"challenge,omitempty"`
+	EventType string          `json:"event_type"`
+	Schema    string          `json:"schema,omitempty"`
+	// Status is what the gateway would answer the sender.
+	Status    int             `json:"status"`
+	Error     string          `json:"error,omitempty"`
+	Problems  []rules.Problem `json:"problems"`
+	DedupeKey string          `json:"dedupe_key,omitempty"`
+	Routes    []routeEntry    `json:"routes"`
+}
+
+type verifyReport struct {
+	Plugin string `json:"plugin"`
+	OK     bool   `json:"ok"`
+	Reason string `json:"reason,omitempty"`
+}
+
+type routeEntry struct {
+	Route        string        `json:"route"`
+	Matched      bool          `json:"matched"`
+	Reason       string        `json:"reason,omitempty"`
+	Destinations []destination `json:"destinations,omitempty"`
+}
+
+type destination struct {
+	Destination string            `json:"destination"`
+	URL         string            `json:"url"`
+	Headers     map[string]string `json:"headers"`
+	Body        json.RawMessage   `json:"body"`
+	// RawBody is the exact bytes sent, which the signature covers.
+	RawBody string `json:"raw_body"`
+}
+
+// routeCmd is `hookgate route [-config F] -source NAME [-H 'K: V']... EVENT.json`:
+// a dry run printing, as JSON, the event's type and schema problems, every
+// route of the source with matched true or false, and for each matched
+// destination the URL, headers (signature computed) and exact body. Nothing
+// is stored or sent. The signature check is reported, not enforced, so
+// unsigned sample events can be routed.
+func routeCmd(_ context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "route", "[-config F] -source NAME [-H 'K: V']... [-id ID] [-timestamp UNIX] EVENT.json")
+	path := configFlag(env, fs)
+	source := fs.String("source", "", "the source the event arrives at (required)")
+	var headers headerFlags
+	fs.Var(&headers, "H", "a request header 'Key: Value' (repeatable)")
+	id := fs.String("id", "", "webhook id to sign deliveries with (default: a new id per delivery)")
+	stamp := fs.String("timestamp", "", "unix time to sign deliveries at (default: now)")
+	if code := parse(fs, args); code >= 0 {
+		return code
+	}
+	if *source == "" || fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	now := time.Now()
+	if *stamp != "" {
+		sec, err := strconv.ParseInt(*stamp, 10, 64)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "hookgate route: -timestamp %q is not a unix time in seconds\n", *stamp)
+			return 2
+		}
+		now = time.Unix(sec, 0)
+	}
+	body, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "hookgate route: %v\n", err)
+		return 1
+	}
+	cfg := load(env, *path)
+	if cfg == nil {
+		return 1
+	}
+	src := cfg.Source(*source)
+	if src == nil {
+		var names []string
+		for _, s := range cfg.Sources {
+			names = append(names, s.Name)
+		}
+		fmt.Fprintf(env.Stderr, "hookgate route: no source named %q in %s (sources: %s)\n", *source, *path, strings.Join(names, ", "))
+		return 1
+	}
+	h := http.Header{}
+	for _, kv := range headers {
+		k, v, _ := strings.Cut(kv, ":")
+		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+
+	rep := routeReport{Source: src.Name, Verify: verifyReport{Plugin: src.VerifyPlugin, OK: true}, Problems: []rules.Problem{}, Routes: []routeEntry{}}
+	if src.Verifier != nil {
+		if err := src.Verifier.Verify(&plugins.Request{Method: http.MethodPost, Header: h, Body: body}, now); err != nil {
+			rep.Verify = verifyReport{Plugin: src.VerifyPlugin, OK: false, Reason: err.Error()}
+		}
+	}
+	res, err := routing.Evaluate(src, h, body)
+	switch {
+	case err != nil:
+		rep.Status, rep.Error = http.StatusBadRequest, err.Error()
+	case res.Challenge != nil:
+		rep.Status, rep.Challenge = http.StatusOK, res.Challenge
+	case res.Rejected():
+		rep.Status, rep.EventType, rep.Problems = http.StatusUnprocessableEntity, res.EventType, append(rep.Problems, res.Problems...)
+		if res.UnknownEvent {
+			rep.Error = fmt.Sprintf("unknown event type %q", res.EventType)
+		}
+	default:
+		rep.Status, rep.EventType, rep.DedupeKey = http.StatusAccepted, res.EventType, res.DedupeKey
+		if res.Schema != nil {
+			rep.Schema = res.Schema.Name
+		}
+		for _, rr := range res.Routes {
+			e := routeEntry{Route: rr.Route.Name, Matched: rr.Matched, Reason: rr.Reason}
+			for _, d := range rr.Deliveries {
+				did := *id
+				if did == "" {
+					did = ids.New(ids.Delivery, now)
+				}
+				hdr := map[string]string{}
+				for k, v := range delivery.Headers(d.Destination, did, now, d.Body) {
+					hdr[k] = strings.Join(v, ", ")
+				}
+				e.Destinations = append(e.Destinations, destination{
+					Destination: d.Destination.Name, URL: d.Destination.URL, Headers: hdr,
+					Body: json.RawMessage(d.Body), RawBody: string(d.Body),
+				})
+			}
+			rep.Routes = append(rep.Routes, e)
+		}
+	}
+	if !rep.Verify.OK {
+		// The signature is checked first: this is what the sender would see.
+		rep.Status = http.StatusUnauthorized
+	}
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(rep); err != nil {
+		fmt.Fprintf(env.Stderr, "hookgate route: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,32 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hookgate/hookgate/gateway/buildinfo"
+)
+
+// validateCmd is `hookgate validate [-config F]`: exit 0 and "F: ok" when the
+// config is valid; otherwise every diagnostic on stderr and exit 1.
+func validateCmd(_ context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "validate", "[-config F]")
+	path := configFlag(env, fs)
+	if code := parse(fs, args); code >= 0 {
+		return code
+	}
+	if fs.NArg() > 0 {
+		*path = fs.Arg(0)
+	}
+	if load(env, *path) == nil {
+		return 1
+	}
+	fmt.Fprintf(env.Stdout, "%s: ok\n", *path)
+	return 0
+}
+
+// versionCmd prints the version.
+func versionCmd(_ context.Context, env *Env, _ []string) int {
+	fmt.Fprintf(env.Stdout, "hookgate %s\n", buildinfo.Version)
+	return 0
+}

@@ -1,0 +1,205 @@
+// Package config turns config.hcl into a compiled, immutable *Config: the
+// snapshot that ingest, delivery and the admin API serve from.
+//
+// Loading is parse (hcl/v2, ranges kept) → decode (strict, against the block
+// specs in blocks.go and each plugin's spec) → compile (names resolved,
+// expr-lang programs compiled and type-checked against the schemas, plugins
+// built). Every problem is an hcl.Diagnostic with the range of the text at
+// fault; all are collected and reported together. A reload builds a new
+// Config beside the running one; nothing here starts servers or does I/O
+// beyond reading the config and the files it names.
+package config
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/hookgate/hookgate/gateway/secret"
+	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/rules"
+)
+
+// Config is a compiled configuration. It is immutable once loaded and safe
+// for concurrent use.
+type Config struct {
+	// File is the path the config was loaded from.
+	File string
+	// Hash is the hex SHA-256 of the config file's bytes.
+	Hash string
+	// LoadedAt is when it was compiled.
+	LoadedAt time.Time
+
+	Gateway   Gateway
+	Storage   Storage
+	Telemetry Telemetry
+
+	// Schemas, Sources, Destinations and Routes are in declaration order.
+	Schemas      []*rules.Schema
+	Sources      []*Source
+	Destinations []*Destination
+	Routes       []*Route
+
+	sourceByName map[string]*Source
+	sourceByPath map[string]*Source
+	destByName   map[string]*Destination
+	routeByName  map[string]*Route
+}
+
+// Source returns the source named name, or nil.
+func (c *Config) Source(name string) *Source { return c.sourceByName[name] }
+
+// SourceByPath returns the source listening on path, or nil.
+func (c *Config) SourceByPath(path string) *Source { return c.sourceByPath[path] }
+
+// Destination returns the destination named name, or nil.
+func (c *Config) Destination(name string) *Destination { return c.destByName[name] }
+
+// Route returns the route named name, or nil.
+func (c *Config) Route(name string) *Route { return c.routeByName[name] }
+
+// Close releases what the config's plugins hold. It is safe after a partial
+// build and on a nil Config.
+func (c *Config) Close() error {
+	if c == nil {
+		return nil
+	}
+	var first error
+	for _, s := range c.Sources {
+		if err := plugins.Close(s.Verifier); err != nil && first == nil {
+			first = err
+		}
+	}
+	for _, d := range c.Destinations {
+		if err := plugins.Close(d.Signer); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Gateway is the gateway block.
+type Gateway struct {
+	Listen          string
+	AdminListen     string
+	AdminToken      secret.Secret
+	MaxBody         int64
+	Workers         int
+	ShutdownTimeout time.Duration
+}
+
+// Storage is the storage block.
+type Storage struct {
+	// Kind is "embedded" or "redis".
+	Kind string
+	// Path is the embedded store's file, made absolute against the config's
+	// folder.
+	Path string
+	// URL is the Redis URL.
+	URL secret.Secret
+	// Prefix is the Redis key prefix.
+	Prefix string
+	// Retention is how long finished records are kept.
+	Retention time.Duration
+}
+
+// Telemetry is the telemetry block.
+type Telemetry struct {
+	ServiceName  string
+	OTLPEndpoint string
+	SampleRatio  float64
+}
+
+// Source is an inbound endpoint.
+type Source struct {
+	Name string
+	Path string
+	// EventType yields the event's type; nil when the source has none.
+	EventType *rules.Program
+	// Schemas maps event types to their schemas.
+	Schemas map[string]*rules.Schema
+	// AcceptUnknown reports whether events without a schema are accepted
+	// (always true when Schemas is empty).
+	AcceptUnknown bool
+	// VerifyPlugin is the verify plugin's name ("none" when absent).
+	VerifyPlugin string
+	Verifier     plugins.Verifier
+	Challenge    *Challenge
+	Dedupe       *Dedupe
+	// Routes are the enabled routes that take this source's events, in
+	// declaration order.
+	Routes []*Route
+	// Range is where the source block is declared.
+	Range hcl.Range
+}
+
+// Challenge is a source's verification handshake.
+type Challenge struct {
+	When    *rules.Program
+	Respond *rules.Program
+}
+
+// Dedupe is a source's duplicate detection.
+type Dedupe struct {
+	Key    *rules.Program
+	Window time.Duration
+}
+
+// Destination is a receiver.
+type Destination struct {
+	Name           string
+	URL            string
+	Timeout        time.Duration
+	Headers        http.Header
+	MaxConcurrency int
+	// RatePerSecond is the most attempts per second; 0 is unlimited.
+	RatePerSecond float64
+	// RateBurst is the burst the rate limit allows.
+	RateBurst    int
+	AllowPrivate bool
+	// SignPlugin is the sign plugin's name ("" when unsigned).
+	SignPlugin string
+	Signer     plugins.Signer
+	Retry      Retry
+	Range      hcl.Range
+}
+
+// Retry is a destination's retry policy.
+type Retry struct {
+	// Schedule is the delay before each attempt after the first.
+	Schedule []time.Duration
+	// Jitter is the random spread of each delay, from 0 to 1.
+	Jitter float64
+}
+
+// Route sends some events of some sources to some destinations.
+type Route struct {
+	Name    string
+	Sources []*Source
+	// Events are the event types taken; nil means all.
+	Events []string
+	// Filter selects events; nil matches all.
+	Filter *rules.Program
+	// Transform reshapes the body; nil sends it as received.
+	Transform    *rules.Program
+	Destinations []*Destination
+	Enabled      bool
+	// Typed reports whether the filter and transform were type-checked
+	// against schemas.
+	Typed bool
+	Range hcl.Range
+}
+
+// TakesEvent reports whether the route takes events of type event.
+func (r *Route) TakesEvent(event string) bool {
+	if r.Events == nil {
+		return true
+	}
+	for _, e := range r.Events {
+		if e == event {
+			return true
+		}
+	}
+	return false
+}

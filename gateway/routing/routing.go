@@ -1,0 +1,165 @@
+// Package routing decides what happens to one verified webhook under a
+// compiled config: whether it is a challenge, its event type, its schema
+// problems, its dedupe key, and for every route of its source whether it
+// matched and the exact body each destination receives.
+//
+// Ingest and the `hookgate route` dry run both call Evaluate, so the dry run
+// shows exactly what the gateway does. The package is pure: no I/O, no
+// storage, no signing (that is delivery's).
+package routing
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/rules"
+)
+
+// ErrNotJSON is returned for a body that is not a JSON document.
+var ErrNotJSON = errors.New("body is not JSON")
+
+// Result is what the gateway does with one event.
+type Result struct {
+	// Payload is the decoded body.
+	Payload any
+	// Challenge is the answer to a verification handshake, when the source's
+	// challenge matched; nothing else is evaluated then.
+	Challenge []byte
+	// EventType is the event's type ("" when the source has no event_type).
+	EventType string
+	// Schema is the schema the event was validated against, if any.
+	Schema *rules.Schema
+	// UnknownEvent reports an event type with no schema on a source that
+	// rejects unknown events.
+	UnknownEvent bool
+	// Problems are the schema violations.
+	Problems []rules.Problem
+	// DedupeKey is the event's idempotency key ("" when none).
+	DedupeKey string
+	// Routes holds one entry per enabled route of the source, in order.
+	Routes []RouteResult
+}
+
+// Rejected reports whether the event must be refused (422): an unknown event
+// type or schema problems.
+func (r *Result) Rejected() bool { return r.UnknownEvent || len(r.Problems) > 0 }
+
+// Deliveries returns every (route, destination, body) of the matched routes.
+func (r *Result) Deliveries() []Delivery {
+	var out []Delivery
+	for _, rr := range r.Routes {
+		out = append(out, rr.Deliveries...)
+	}
+	return out
+}
+
+// RouteResult is one route's verdict on the event.
+type RouteResult struct {
+	Route   *config.Route
+	Matched bool
+	// Reason says why the route did not match, or that its transform failed.
+	Reason string
+	// Deliveries are one per destination when matched and transformed.
+	Deliveries []Delivery
+}
+
+// Delivery is one body bound for one destination.
+type Delivery struct {
+	Route       *config.Route
+	Destination *config.Destination
+	Body        []byte
+}
+
+// Evaluate decides the fate of body, received by src with headers h. The
+// body's signature must already have been verified. It returns ErrNotJSON
+// (wrapped) when the body does not parse; every other outcome is in Result.
+func Evaluate(src *config.Source, h http.Header, body []byte) (*Result, error) {
+	var payload any
+	if err := json.Unmarshal(body, &payload); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotJSON, err)
+	}
+	res := &Result{Payload: payload}
+	in := &rules.Input{Body: payload, Headers: rules.HeaderMap(h), Source: src.Name}
+
+	if ch := src.Challenge; ch != nil {
+		ok, err := ch.When.Bool(in)
+		if err == nil && ok {
+			answer, err := ch.Respond.JSON(in)
+			if err != nil {
+				return nil, fmt.Errorf("challenge respond: %w", err)
+			}
+			res.Challenge = answer
+			return res, nil
+		}
+	}
+
+	if src.EventType != nil {
+		et, err := src.EventType.String(in)
+		if err != nil {
+			res.UnknownEvent = !src.AcceptUnknown
+			res.Problems = append(res.Problems, rules.Problem{Path: "", Problem: "cannot tell the event type: " + err.Error()})
+			return res, nil
+		}
+		res.EventType = et
+		in.Event = et
+	}
+	if len(src.Schemas) > 0 {
+		if sch, ok := src.Schemas[res.EventType]; ok {
+			res.Schema = sch
+			res.Problems = sch.Validate(payload)
+		} else if !src.AcceptUnknown {
+			res.UnknownEvent = true
+		}
+	}
+	if res.Rejected() {
+		return res, nil
+	}
+
+	if d := src.Dedupe; d != nil {
+		if key, err := d.Key.String(in); err == nil {
+			res.DedupeKey = key
+		}
+	}
+
+	for _, r := range src.Routes {
+		res.Routes = append(res.Routes, evalRoute(r, res.EventType, in, body))
+	}
+	return res, nil
+}
+
+func evalRoute(r *config.Route, event string, in *rules.Input, body []byte) RouteResult {
+	rr := RouteResult{Route: r}
+	if !r.TakesEvent(event) {
+		rr.Reason = fmt.Sprintf("event type %q is not in the route's events", event)
+		return rr
+	}
+	if r.Filter != nil {
+		ok, err := r.Filter.Bool(in)
+		if err != nil {
+			rr.Reason = "filter failed: " + err.Error()
+			return rr
+		}
+		if !ok {
+			rr.Reason = "filter is false"
+			return rr
+		}
+	}
+	out := body
+	if r.Transform != nil {
+		b, err := r.Transform.JSON(in)
+		if err != nil {
+			rr.Matched = true
+			rr.Reason = "transform failed: " + err.Error()
+			return rr
+		}
+		out = b
+	}
+	rr.Matched = true
+	for _, d := range r.Destinations {
+		rr.Deliveries = append(rr.Deliveries, Delivery{Route: r, Destination: d, Body: out})
+	}
+	return rr
+}

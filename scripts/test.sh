@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# hookgate's whole test suite, as CI runs it. Installs what the tests need
+# when it is missing, then runs formatting and vet checks, the race-enabled
+# tests, a short fuzz run and the config checks on every shipped config.
+#
+#   ./scripts/test.sh            everything
+#   FUZZTIME=1m ./scripts/test.sh   a longer fuzz run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+apt_install() {
+  # apt_install PACKAGE...: install Debian packages, as root or with sudo.
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+step "tools"
+if ! command -v go >/dev/null 2>&1; then
+  if [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; else
+    echo "Go 1.26 is required: https://go.dev/dl/ (or apt-get install golang-go if new enough)" >&2; exit 1
+  fi
+fi
+go version
+# The race detector needs cgo and a C compiler.
+command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
+export CGO_ENABLED=1
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './vendor/*'))
+if [ -n "$unformatted" ]; then echo "not gofmt-ed:"; echo "$unformatted"; exit 1; fi
+echo ok
+
+step "go vet"
+go vet ./...
+
+step "go test -race"
+go test -race -count=1 ./...
+
+step "fuzz FuzzLoad (${FUZZTIME:-15s})"
+go test -run '^$' -fuzz '^FuzzLoad$' -fuzztime "${FUZZTIME:-15s}" ./gateway/config/
+
+step "shipped configs validate and are formatted"
+go build -o "${TMPDIR:-/tmp}/hookgate-ci" .
+hg="${TMPDIR:-/tmp}/hookgate-ci"
+configs=(config.hcl $(find examples -name '*.hcl' 2>/dev/null | sort))
+for f in "${configs[@]}"; do "$hg" validate -config "$f"; done
+"$hg" fmt -check "${configs[@]}"
+
+step "all checks passed"
