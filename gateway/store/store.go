@@ -1,0 +1,221 @@
+// Package store defines what hookgate keeps durably: accepted events, their
+// deliveries with every attempt, the due-time index the delivery engine
+// claims from, the dead-letter set and the dedupe keys; and the contract
+// every store implementation keeps (embedded in store/embedded, Redis in
+// store/redis), proven by the shared conformance suite in store/storetest.
+//
+// The package holds records and the contract only; it does no I/O.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Status is a delivery's state.
+type Status string
+
+// Delivery states.
+const (
+	Pending   Status = "pending"   // waiting for its first attempt
+	Retrying  Status = "retrying"  // failed at least once; waiting for its next attempt
+	Delivered Status = "delivered" // a 2xx answered an attempt
+	Dead      Status = "dead"      // in the dead-letter set; replayable
+)
+
+// Valid reports whether s is one of the four states.
+func (s Status) Valid() bool {
+	switch s {
+	case Pending, Retrying, Delivered, Dead:
+		return true
+	}
+	return false
+}
+
+// Finished reports whether no attempt will follow by itself.
+func (s Status) Finished() bool { return s == Delivered || s == Dead }
+
+// Event is an accepted webhook.
+type Event struct {
+	ID         string    `json:"id"`
+	Source     string    `json:"source"`
+	EventType  string    `json:"event_type,omitempty"`
+	ReceivedAt time.Time `json:"received_at"`
+	// Headers are the request headers, lower-case, without those that carry
+	// credentials (the source's signature header, Authorization, cookies).
+	Headers map[string]string `json:"headers,omitempty"`
+	// Body is the exact body received.
+	Body []byte `json:"body"`
+	// DedupeKey is the event's idempotency key, when its source dedupes.
+	DedupeKey string `json:"dedupe_key,omitempty"`
+	// TraceParent is the W3C traceparent of the ingest span, so every
+	// delivery attempt joins the event's trace.
+	TraceParent string `json:"traceparent,omitempty"`
+	// ConfigHash identifies the config the event was routed with.
+	ConfigHash string `json:"config_hash,omitempty"`
+	// DeliveryIDs are the event's deliveries.
+	DeliveryIDs []string `json:"delivery_ids,omitempty"`
+}
+
+// Delivery is one event bound for one destination by one route.
+type Delivery struct {
+	ID          string `json:"id"`
+	EventID     string `json:"event_id"`
+	Source      string `json:"source"`
+	EventType   string `json:"event_type,omitempty"`
+	Route       string `json:"route"`
+	Destination string `json:"destination"`
+	// Body is the exact body sent, after the route's transform.
+	Body []byte `json:"body"`
+
+	Status    Status    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// NextAttemptAt is when the next attempt is due (pending, retrying).
+	NextAttemptAt time.Time `json:"next_attempt_at,omitempty"`
+	// Attempts is how many attempts were made.
+	Attempts int `json:"attempts"`
+	// LastStatus is the HTTP status of the last attempt (0: none or no
+	// response).
+	LastStatus int `json:"last_status,omitempty"`
+	// LastError says why the last attempt failed.
+	LastError string `json:"last_error,omitempty"`
+	// DeadReason says why the delivery was dead-lettered.
+	DeadReason string `json:"dead_reason,omitempty"`
+	// TraceParent is the event's ingest span context (W3C).
+	TraceParent string `json:"traceparent,omitempty"`
+}
+
+// Attempt is one try of a delivery.
+type Attempt struct {
+	// N counts from 1.
+	N          int           `json:"n"`
+	At         time.Time     `json:"at"`
+	StatusCode int           `json:"status_code,omitempty"`
+	Latency    time.Duration `json:"latency_ns"`
+	Error      string        `json:"error,omitempty"`
+	// Response is a prefix of the response body (at most ResponsePrefix
+	// bytes).
+	Response string `json:"response,omitempty"`
+}
+
+// ResponsePrefix is how much of a response body an attempt keeps.
+const ResponsePrefix = 1024
+
+// Dedupe asks Accept to refuse an event whose key was accepted within the
+// window.
+type Dedupe struct {
+	Key    string
+	Window time.Duration
+}
+
+// Outcome is the result of an attempt, as the delivery engine decided it.
+type Outcome struct {
+	Attempt Attempt
+	// Status is the delivery's new state: Delivered, Retrying or Dead.
+	Status Status
+	// NextAttemptAt is when to try again (Retrying only).
+	NextAttemptAt time.Time
+	// DeadReason, for Dead.
+	DeadReason string
+}
+
+// Query selects deliveries for listing, newest first.
+type Query struct {
+	Status      Status // "" for any
+	Destination string
+	Route       string
+	Source      string
+	EventType   string
+	Since       time.Time // zero for no bound (CreatedAt >= Since)
+	Until       time.Time // zero for no bound (CreatedAt < Until)
+	// Limit is the page size (1..1000; 0 means 50).
+	Limit int
+	// Cursor continues a previous page: the NextCursor it returned.
+	Cursor string
+}
+
+// Page is one page of deliveries, newest first.
+type Page struct {
+	Deliveries []*Delivery
+	// NextCursor continues the listing; "" at the end. Pages stay stable
+	// while new deliveries are written (they sort before the cursor).
+	NextCursor string
+}
+
+// ReplayQuery selects dead deliveries to replay.
+type ReplayQuery struct {
+	Destination string
+	Route       string
+	Since       time.Time // dead-lettered at or after (UpdatedAt)
+	Until       time.Time
+}
+
+// Errors callers branch on.
+var (
+	// ErrNotFound: no record with that id.
+	ErrNotFound = errors.New("store: not found")
+	// ErrDuplicate: Accept found the dedupe key within its window.
+	ErrDuplicate = errors.New("store: duplicate event")
+	// ErrUnavailable: the store cannot take writes now (down, full,
+	// closed). Ingest answers 503.
+	ErrUnavailable = errors.New("store: unavailable")
+	// ErrConflict: the delivery is not in a state that allows the change
+	// (e.g. retrying a delivery that is in flight).
+	ErrConflict = errors.New("store: conflict")
+)
+
+// Store is the contract both stores keep. Every method is safe for
+// concurrent use.
+type Store interface {
+	// Accept stores ev and its deliveries (status Pending, due at their
+	// NextAttemptAt) in one durable write: when it returns nil, all are on
+	// disk (fsynced) or acknowledged by Redis. Concurrent calls share
+	// writes (group commit). With dd set and dd.Key seen for ev.Source
+	// within dd.Window, it stores nothing and returns the first event's id
+	// with ErrDuplicate.
+	Accept(ctx context.Context, ev *Event, ds []*Delivery, dd *Dedupe) (firstID string, err error)
+
+	// Claim leases up to limit deliveries to destination that are due at
+	// now (pending or retrying, NextAttemptAt <= now, not leased, or whose
+	// lease expired), oldest due first, until now+lease. A claimed delivery
+	// is not returned again until Complete or the lease expires (then it is
+	// due again: this is how an attempt lost in a crash is retried).
+	Claim(ctx context.Context, destination string, now time.Time, limit int, lease time.Duration) ([]*Delivery, error)
+
+	// Complete records an attempt of a claimed delivery and its outcome,
+	// ends the lease, and files the delivery as due again (Retrying at
+	// NextAttemptAt), delivered, or dead (in the dead-letter set).
+	Complete(ctx context.Context, deliveryID string, o Outcome) error
+
+	// NextDue returns the earliest NextAttemptAt (or lease expiry) among
+	// destination's unfinished deliveries; ok is false when it has none.
+	NextDue(ctx context.Context, destination string) (t time.Time, ok bool, err error)
+
+	// Delivery returns a delivery and its attempts, oldest first.
+	Delivery(ctx context.Context, id string) (*Delivery, []Attempt, error)
+	// Event returns an event.
+	Event(ctx context.Context, id string) (*Event, error)
+	// Deliveries lists deliveries matching q, newest first.
+	Deliveries(ctx context.Context, q Query) (Page, error)
+
+	// Retry makes one dead (or delivered) delivery pending again, due at
+	// now, keeping its id (so its webhook-id) and its attempts.
+	Retry(ctx context.Context, id string, now time.Time) error
+	// Replay makes every dead delivery matching q pending again, due at
+	// now, and returns how many.
+	Replay(ctx context.Context, q ReplayQuery, now time.Time) (int, error)
+
+	// Cleanup deletes events whose deliveries are all finished (or that
+	// have none) and were last updated before cutoff, with their
+	// deliveries and attempts, and dedupe keys expired at now. It returns
+	// how many events it deleted.
+	Cleanup(ctx context.Context, cutoff, now time.Time) (int, error)
+
+	// Ping reports whether the store can take writes.
+	Ping(ctx context.Context) error
+	// Close releases the store. In-flight leases are recovered at the
+	// next Open.
+	Close() error
+}
