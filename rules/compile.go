@@ -93,6 +93,7 @@ func Compile(src string, env *Env, want Result) (_ *Program, err error) {
 		}
 	}
 
+	opts[0] = expr.Env(env.run)
 	prog, err := expr.Compile(src, opts...)
 	if err != nil {
 		return nil, env.diagnose(src, nil, err)

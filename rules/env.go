@@ -23,7 +23,15 @@ var dollarNames = []string{varBody, varHeaders, varSource, varEvent, varEnv}
 // type, a string) and expr-lang's builtins such as now(). Build one with
 // DynamicEnv or SchemaEnv; an Env is immutable and may be shared.
 type Env struct {
+	// types is what Compile type-checks against.
 	types types.Map
+	// run is what Compile compiles the program against: the same names,
+	// every one of type any. Typed operands let expr-lang pick
+	// specialized instructions (OpEqualString asserts both sides are
+	// strings), and an optional field or a missing header is nil at run
+	// time whatever its declared type; generic instructions compare nil
+	// with anything and float64 with int.
+	run types.Map
 	// root is the union of the schemas' fields; nil for a dynamic Env.
 	root *shape
 }
@@ -33,7 +41,7 @@ type Env struct {
 func DynamicEnv() *Env {
 	m := dollarTypes(types.Any)
 	m[types.Extra] = types.Any
-	return &Env{types: m}
+	return &Env{types: m, run: loose(m)}
 }
 
 // SchemaEnv returns an Env statically typed against the union of schemas:
@@ -59,7 +67,7 @@ func SchemaEnv(schemas ...*Schema) *Env {
 	for name, t := range dollarTypes(root.exprType()) {
 		m[name] = t
 	}
-	return &Env{types: m, root: root}
+	return &Env{types: m, run: loose(m), root: root}
 }
 
 // dollarTypes returns the types of the `$` variables, $body typed as body.
@@ -70,6 +78,18 @@ func dollarTypes(body types.Type) types.Map {
 		varSource:  types.String,
 		varEvent:   types.String,
 	}
+}
+
+// loose returns m with every name's type replaced by any. It keeps the
+// names, so that a field named like a builtin (len, now) still reads the
+// field, and allows any other name, since the check has already been made.
+func loose(m types.Map) types.Map {
+	l := make(types.Map, len(m)+1)
+	for name := range m {
+		l[name] = types.Any
+	}
+	l[types.Extra] = types.Any
+	return l
 }
 
 // shape is a field as expressions see it, once the schemas are united.

@@ -54,9 +54,10 @@ var noHeaders = map[string]any{}
 func (in *Input) variables(headers bool) map[string]any {
 	if in.vars == nil {
 		body, _ := in.Body.(map[string]any)
-		// Room for the `$` variables, $headers included, so that adding it
-		// later does not grow the map.
-		vars := make(map[string]any, len(body)+len(dollarNames))
+		// Room for the four `$` variables, $headers included, so that
+		// adding it later does not grow the map. (Up to 8 entries, a map
+		// is one allocation.)
+		vars := make(map[string]any, len(body)+4)
 		for k, v := range body {
 			vars[k] = v
 		}

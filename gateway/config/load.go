@@ -2,8 +2,8 @@ package config
 
 import (
 	"crypto/sha256"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -252,7 +252,7 @@ func (c *compiler) gateway(b *hcl.Block) {
 				"admin_listen %q is reachable from other machines, but admin_token is empty. Set admin_token = env(\"HOOKGATE_ADMIN_TOKEN\"), or listen on 127.0.0.1.", g.AdminListen)
 		}
 	}
-	if _, ok := v["listen"]; ok && g.Listen == g.AdminListen {
+	if _, ok := v["listen"]; ok && g.Listen == g.AdminListen && !strings.HasSuffix(g.Listen, ":0") {
 		c.errorf(v.Range("admin_listen"), "Invalid admin_listen", "The admin server needs its own address; %q is also the ingest listen address.", g.AdminListen)
 	}
 	if _, ok := v["max_body"]; ok && g.MaxBody <= 0 {
@@ -795,7 +795,10 @@ func (c *compiler) program(e spec.ExprSource, attr string, env *rules.Env, want 
 	subject := e.Range
 	detail := capitalize(ce.Msg)
 	if e.Start.Line > 0 && ce.Line == 1 {
-		start := hcl.Pos{Line: e.Start.Line, Column: e.Start.Column + ce.Column - 1, Byte: e.Start.Byte + ce.Column - 1}
+		// Column counts characters of the expression; Byte needs bytes.
+		runes := []rune(e.Src)
+		off := len(string(runes[:min(ce.Column-1, len(runes))]))
+		start := hcl.Pos{Line: e.Start.Line, Column: e.Start.Column + ce.Column - 1, Byte: e.Start.Byte + off}
 		end := hcl.Pos{Line: start.Line, Column: start.Column + 1, Byte: start.Byte + 1}
 		subject = hcl.Range{Filename: e.Range.Filename, Start: start, End: end}
 	} else {
