@@ -44,6 +44,9 @@ var commands = map[string]command{
 	"fmt":      {"format config files canonically", fmtCmd},
 	"route":    {"dry run: show where an event would go and the exact requests", routeCmd},
 	"version":  {"print hookgate's version", versionCmd},
+	"send":     {"sign an event the way a source verifies and POST it to the gateway", sendCmd},
+	"sink":     {"a local receiver that prints, checks and fails deliveries", sinkCmd},
+	"bench":    {"load-test the gateway (or a bare relay) end to end", benchCmd},
 }
 
 // Main runs the command named by args[0] and returns the process exit code.

@@ -3,22 +3,44 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
+
+	"github.com/hookgate/hookgate/gateway"
 )
 
-// runCmd is `hookgate run [-config F]`. It loads and checks the config; the
-// ingest and delivery servers are the next milestone, so for now it says so
-// and exits non-zero rather than pretend to serve.
-func runCmd(_ context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "run", "[-config F]")
+// runCmd is `hookgate run [-config F]`: loads the config and serves it until
+// SIGINT or SIGTERM, then shuts down cleanly (exit 0).
+func runCmd(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "run", "[-config F] [-log-format text|json] [-log-level info|debug|warn|error]")
 	path := configFlag(env, fs)
+	format := fs.String("log-format", "text", "log format: text or json")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if code := parse(fs, args); code >= 0 {
 		return code
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(env.Stderr, "hookgate run: -log-level %q: want debug, info, warn or error\n", *level)
+		return 2
+	}
+	hopts := &slog.HandlerOptions{Level: lvl}
+	var logger *slog.Logger
+	switch *format {
+	case "text":
+		logger = slog.New(slog.NewTextHandler(env.Stderr, hopts))
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(env.Stderr, hopts))
+	default:
+		fmt.Fprintf(env.Stderr, "hookgate run: -log-format %q: want text or json\n", *format)
+		return 2
 	}
 	cfg := load(env, *path)
 	if cfg == nil {
 		return 1
 	}
-	fmt.Fprintf(env.Stderr, "hookgate: %s: ok (%d sources, %d routes, %d destinations)\n", *path, len(cfg.Sources), len(cfg.Routes), len(cfg.Destinations))
-	fmt.Fprintln(env.Stderr, "hookgate: the ingest and delivery servers are not built yet; use `hookgate route` to dry-run events")
-	return 3
+	if err := gateway.Run(ctx, cfg, gateway.Options{Logger: logger}); err != nil {
+		logger.Error("hookgate stopped", "error", err)
+		return 1
+	}
+	return 0
 }

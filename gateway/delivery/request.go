@@ -1,9 +1,12 @@
 // Package delivery sends deliveries to destinations: it builds each outbound
-// request (body, headers, signature) and, from the pipeline issue on, runs
-// the per-destination queues, retries and dead-lettering.
+// request (body, headers, signature; request.go) and runs the Engine that
+// claims due deliveries from the store, one loop per destination, and
+// records each attempt's outcome: delivered, retrying by the destination's
+// schedule, or dead (engine.go, attempt.go). Each destination has its own
+// HTTP client, concurrency cap, rate limit and SSRF guard (ssrf.go).
 //
 // It must not parse config files nor evaluate routes; it takes a compiled
-// *config.Destination and the exact body a route produced.
+// *config.Destination and the exact body a route produced, as stored.
 package delivery
 
 import (

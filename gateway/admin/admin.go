@@ -1,0 +1,326 @@
+// Package admin is the operator's HTTP surface on admin_listen: health and
+// readiness, Prometheus metrics, and the JSON admin API over deliveries and
+// the dead-letter set (SPEC's admin table). Every /api route requires
+// `Authorization: Bearer <admin_token>` when a token is set.
+//
+// It must not deliver or route anything; it reads and changes records
+// through the store, and wakes the delivery engine after a retry or replay.
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/gateway/telemetry"
+)
+
+// Store is what the admin API needs of the store.
+type Store interface {
+	Delivery(ctx context.Context, id string) (*store.Delivery, []store.Attempt, error)
+	Event(ctx context.Context, id string) (*store.Event, error)
+	Deliveries(ctx context.Context, q store.Query) (store.Page, error)
+	Retry(ctx context.Context, id string, now time.Time) error
+	Replay(ctx context.Context, q store.ReplayQuery, now time.Time) (int, error)
+	Ping(ctx context.Context) error
+}
+
+// Server serves the admin API.
+type Server struct {
+	Current func() *config.Config
+	Store   Store
+	Metrics *telemetry.Metrics
+	// Notify wakes the delivery engine for a destination. May be nil.
+	Notify func(destination string)
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Handler returns the admin routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics.Handler())
+	}
+	api := http.NewServeMux()
+	api.HandleFunc("GET /api/deliveries", s.listDeliveries)
+	api.HandleFunc("GET /api/deliveries/{id}", s.getDelivery)
+	api.HandleFunc("POST /api/deliveries/{id}/retry", s.retryDelivery)
+	api.HandleFunc("GET /api/events/{id}", s.getEvent)
+	api.HandleFunc("POST /api/dlq/replay", s.replay)
+	api.HandleFunc("GET /api/dlq/export", s.export)
+	mux.Handle("/api/", s.auth(api))
+	return mux
+}
+
+// auth requires the bearer admin token when one is set, compared in
+// constant time.
+func (s *Server) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := s.Current().Gateway.AdminToken
+		if !tok.Empty() {
+			given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || !tok.Equal(given) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="hookgate"`)
+				writeError(w, http.StatusUnauthorized, "a valid admin token is required: Authorization: Bearer <admin_token>")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	cfg := s.Current()
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "error": "storage is not reachable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "config_hash": cfg.Hash, "config_loaded_at": cfg.LoadedAt.UTC()})
+}
+
+// deliveryView is a delivery as the API shows it: the body as JSON.
+type deliveryView struct {
+	*store.Delivery
+	Body     json.RawMessage `json:"body,omitempty"`
+	Attempts []attemptView   `json:"attempt_log,omitempty"`
+}
+
+type attemptView struct {
+	store.Attempt
+	LatencyMS float64 `json:"latency_ms"`
+}
+
+func view(d *store.Delivery, attempts []store.Attempt, withBody bool) deliveryView {
+	v := deliveryView{Delivery: d}
+	if withBody {
+		v.Body = rawJSON(d.Body)
+	}
+	for _, a := range attempts {
+		v.Attempts = append(v.Attempts, attemptView{Attempt: a, LatencyMS: float64(a.Latency.Microseconds()) / 1000})
+	}
+	return v
+}
+
+// rawJSON returns b as raw JSON, or as a JSON string when it is not JSON.
+func rawJSON(b []byte) json.RawMessage {
+	if json.Valid(b) {
+		return b
+	}
+	s, _ := json.Marshal(string(b))
+	return s
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	query := store.Query{
+		Status:      store.Status(q.Get("status")),
+		Destination: q.Get("destination"),
+		Route:       q.Get("route"),
+		Source:      q.Get("source"),
+		EventType:   q.Get("event_type"),
+		Cursor:      q.Get("cursor"),
+	}
+	if query.Status != "" && !query.Status.Valid() {
+		writeError(w, http.StatusBadRequest, "status must be pending, retrying, delivered or dead")
+		return
+	}
+	var err error
+	if query.Limit, err = intParam(q.Get("limit"), 50, 1, 1000); err != nil {
+		writeError(w, http.StatusBadRequest, "limit must be a number from 1 to 1000")
+		return
+	}
+	if query.Since, query.Until, err = timeRange(q.Get("since"), q.Get("until")); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	page, err := s.Store.Deliveries(r.Context(), query)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	out := make([]deliveryView, 0, len(page.Deliveries))
+	for _, d := range page.Deliveries {
+		out = append(out, view(d, nil, false))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out, "next_cursor": page.NextCursor})
+}
+
+func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
+	d, attempts, err := s.Store.Delivery(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, view(d, attempts, true))
+}
+
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
+	ev, err := s.Store.Event(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		*store.Event
+		Body json.RawMessage `json:"body"`
+	}{ev, rawJSON(ev.Body)})
+}
+
+func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	d, _, err := s.Store.Delivery(r.Context(), id)
+	if err == nil {
+		err = s.Store.Retry(r.Context(), id, s.now())
+	}
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	s.notify(d.Destination)
+	writeJSON(w, http.StatusAccepted, map[string]any{"id": id, "status": store.Pending})
+}
+
+func (s *Server) replay(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	rq := store.ReplayQuery{Destination: q.Get("destination"), Route: q.Get("route")}
+	var err error
+	if rq.Since, rq.Until, err = timeRange(q.Get("since"), q.Get("until")); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	cfg := s.Current()
+	if rq.Destination != "" && cfg.Destination(rq.Destination) == nil {
+		writeError(w, http.StatusNotFound, "no destination named "+strconv.Quote(rq.Destination))
+		return
+	}
+	n, err := s.Store.Replay(r.Context(), rq, s.now())
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	for _, d := range cfg.Destinations {
+		if rq.Destination == "" || rq.Destination == d.Name {
+			s.notify(d.Name)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"replayed": n})
+}
+
+// export streams every dead delivery, with its payload, as NDJSON.
+func (s *Server) export(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	query := store.Query{Status: store.Dead, Destination: q.Get("destination"), Route: q.Get("route"), Limit: 500}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Content-Disposition", `attachment; filename="hookgate-dlq.ndjson"`)
+	enc := json.NewEncoder(w)
+	for {
+		page, err := s.Store.Deliveries(r.Context(), query)
+		if err != nil {
+			s.logger().Error("dlq export", "error", err)
+			return // the status is sent; a cut stream shows the failure
+		}
+		for _, d := range page.Deliveries {
+			if err := enc.Encode(view(d, nil, true)); err != nil {
+				return
+			}
+		}
+		if page.NextCursor == "" {
+			return
+		}
+		query.Cursor = page.NextCursor
+	}
+}
+
+func (s *Server) storeError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not found")
+	case errors.Is(err, store.ErrConflict):
+		writeError(w, http.StatusConflict, "the delivery is pending or retrying already")
+	case errors.Is(err, store.ErrUnavailable):
+		writeError(w, http.StatusServiceUnavailable, "storage is unavailable")
+	default:
+		s.logger().Error("admin store", "error", err)
+		writeError(w, http.StatusInternalServerError, "internal error")
+	}
+}
+
+func (s *Server) notify(dest string) {
+	if s.Notify != nil {
+		s.Notify(dest)
+	}
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func intParam(s string, def, lo, hi int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, errors.New("out of range")
+	}
+	return n, nil
+}
+
+// timeRange parses since and until, RFC 3339 times or durations before now
+// ("1h").
+func timeRange(since, until string) (time.Time, time.Time, error) {
+	parse := func(name, s string) (time.Time, error) {
+		if s == "" {
+			return time.Time{}, nil
+		}
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			return t, nil
+		}
+		if d, err := time.ParseDuration(s); err == nil && d > 0 {
+			return time.Now().Add(-d), nil
+		}
+		return time.Time{}, errors.New(name + " must be an RFC 3339 time or a duration such as 1h")
+	}
+	a, err := parse("since", since)
+	if err != nil {
+		return a, a, err
+	}
+	b, err := parse("until", until)
+	return a, b, err
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

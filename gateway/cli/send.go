@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/gateway/ids"
+	"github.com/hookgate/hookgate/plugins"
+)
+
+// messageID is the prefix of the message ids `send` and `bench` sign with,
+// for schemes that carry one (standard_webhooks' webhook-id).
+const messageID = "msg"
+
+// sendCmd is `hookgate send [-config F] -source NAME [-url U] [-H 'K: V']... EVENT.json`:
+// it signs the event's exact bytes the way source NAME verifies, POSTs them
+// to the gateway and prints the status line and the answer. Exit 0 for a 2xx
+// answer, 1 otherwise.
+func sendCmd(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "send", "[-config F] -source NAME [-url U] [-H 'K: V']... [-timeout D] EVENT.json")
+	path := configFlag(env, fs)
+	source := fs.String("source", "", "the source to sign the event for (required)")
+	target := fs.String("url", "", "where to POST (default: the gateway's listen address and the source's path)")
+	var headers headerFlags
+	fs.Var(&headers, "H", "an extra request header 'Key: Value' (repeatable); the signature headers win")
+	timeout := fs.Duration("timeout", 30*time.Second, "give up on the request after this long")
+	code, files := parseMixed(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if *source == "" || len(files) != 1 {
+		fs.Usage()
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(env.Stderr, "hookgate send: %v\n", err)
+		return 1
+	}
+	body, err := readEvent(env, files[0])
+	if err != nil {
+		return fail(err)
+	}
+	cfg := load(env, *path)
+	if cfg == nil {
+		return 1
+	}
+	defer cfg.Close()
+	src, signer, err := signingSource(cfg, *path, *source)
+	if err != nil {
+		return fail(err)
+	}
+	url := *target
+	if url == "" {
+		url = gatewayURL(cfg, src)
+	}
+
+	h := http.Header{"Content-Type": {"application/json"}}
+	for _, kv := range headers {
+		k, v, _ := strings.Cut(kv, ":")
+		h.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	now := time.Now()
+	signer.SignRequest(h, body, ids.New(messageID, now), now)
+
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return fail(err)
+	}
+	req.Header = h
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fail(err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fail(fmt.Errorf("read the answer: %w", err))
+	}
+	fmt.Fprintf(env.Stdout, "%s %s\n", resp.Proto, resp.Status)
+	if len(answer) > 0 {
+		env.Stdout.Write(answer)
+		if answer[len(answer)-1] != '\n' {
+			fmt.Fprintln(env.Stdout)
+		}
+	}
+	if resp.StatusCode/100 != 2 {
+		return 1
+	}
+	return 0
+}
+
+// parseMixed is parse for commands whose flags may also follow the
+// positional arguments, as in `hookgate bench EVENT.json -source bench`. It
+// returns the exit code to stop with (or -1 to go on) and the positional
+// arguments. Everything after "--" is positional.
+func parseMixed(fs *flag.FlagSet, args []string) (int, []string) {
+	var pos []string
+	for {
+		if code := parse(fs, args); code >= 0 {
+			return code, nil
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return -1, pos
+		}
+		if i := len(args) - len(rest) - 1; i >= 0 && args[i] == "--" {
+			return -1, append(pos, rest...)
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}
+
+// readEvent reads an event file, or stdin when name is "-".
+func readEvent(env *Env, name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(env.Stdin)
+	}
+	return os.ReadFile(name)
+}
+
+// signingSource finds source name in cfg (loaded from path) and the ability
+// of its verifier to sign requests.
+func signingSource(cfg *config.Config, path, name string) (*config.Source, plugins.RequestSigner, error) {
+	src := cfg.Source(name)
+	if src == nil {
+		var names []string
+		for _, s := range cfg.Sources {
+			names = append(names, s.Name)
+		}
+		return nil, nil, fmt.Errorf("no source named %q in %s (sources: %s)", name, path, strings.Join(names, ", "))
+	}
+	signer, ok := src.Verifier.(plugins.RequestSigner)
+	if !ok {
+		return nil, nil, fmt.Errorf("source %q verifies with verify %q, which cannot sign requests; sign the event yourself and POST it with curl", src.Name, src.VerifyPlugin)
+	}
+	return src, signer, nil
+}
+
+// gatewayURL is the URL of src on the gateway of cfg. A wildcard listen
+// address (":8080", "0.0.0.0:8080", "[::]:8080") is reached on loopback.
+func gatewayURL(cfg *config.Config, src *config.Source) string {
+	host, port, err := net.SplitHostPort(cfg.Gateway.Listen)
+	if err != nil {
+		return "http://" + cfg.Gateway.Listen + src.Path
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + src.Path
+}

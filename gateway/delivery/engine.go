@@ -1,0 +1,451 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"golang.org/x/time/rate"
+
+	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/gateway/telemetry"
+)
+
+// Store is what the engine needs of a store: claim due deliveries, record
+// each attempt's outcome, and learn when the next one is due. store.Store
+// satisfies it.
+type Store interface {
+	Claim(ctx context.Context, destination string, now time.Time, limit int, lease time.Duration) ([]*store.Delivery, error)
+	Complete(ctx context.Context, deliveryID string, o store.Outcome) error
+	NextDue(ctx context.Context, destination string) (t time.Time, ok bool, err error)
+}
+
+var _ Store = (store.Store)(nil)
+
+// Defaults of Options.
+const (
+	// DefaultWorkers is the number of attempts in flight over all
+	// destinations when Options.Workers is not set.
+	DefaultWorkers = 64
+	// DefaultPoll is how often an idle destination looks for due
+	// deliveries even without a Notify or a known due time: a safety net
+	// for deliveries made due by another process (replay, a second
+	// instance).
+	DefaultPoll = time.Second
+	// defaultTimeout bounds an attempt whose destination sets no timeout
+	// (the config always sets one).
+	defaultTimeout = 10 * time.Second
+	// completeTimeout bounds the recording of one attempt.
+	completeTimeout = 10 * time.Second
+	// minWait keeps a loop from spinning when the store says something is
+	// due that a claim did not return (another instance took it).
+	minWait = 10 * time.Millisecond
+)
+
+// Options configure an Engine. The zero value works.
+type Options struct {
+	// Workers is the most attempts in flight over all destinations
+	// (gateway.workers); 0 means DefaultWorkers.
+	Workers int
+	// Logger receives the engine's logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock attempts and due times are stamped with; nil means
+	// time.Now.
+	Now func() time.Time
+	// Rand returns a number in [0, 1) for retry jitter; nil means
+	// math/rand/v2. It must be safe for concurrent use.
+	Rand func() float64
+	// Lease is how long a claim lasts before the delivery is due again (an
+	// attempt lost in a crash); 0 means max(2*timeout+10s, 1m) per
+	// destination.
+	Lease time.Duration
+	// Poll is the idle destinations' safety poll; 0 means DefaultPoll.
+	Poll time.Duration
+	// Metrics receives attempt counts and latencies; nil records nothing.
+	Metrics *telemetry.Metrics
+}
+
+// Engine delivers what a Store holds: one loop per destination claims due
+// deliveries, sends them and records each attempt's outcome, with at most
+// the destination's max_concurrency attempts in flight (and Workers over
+// all destinations), at most its rate_limit, and retries by its schedule.
+// A slow or failing destination holds at most its own max_concurrency
+// workers, so it does not delay another.
+type Engine struct {
+	st      Store
+	log     *slog.Logger
+	now     func() time.Time
+	rand    func() float64
+	lease   time.Duration
+	poll    time.Duration
+	metrics *telemetry.Metrics
+	// workers is the global semaphore: one token per attempt in flight.
+	workers chan struct{}
+
+	running atomic.Bool
+	mu      sync.Mutex
+	wake    map[string]chan struct{}
+}
+
+// New returns an engine over st. It starts nothing; Run does.
+func New(st Store, opts Options) *Engine {
+	e := &Engine{
+		st:      st,
+		log:     opts.Logger,
+		now:     opts.Now,
+		rand:    opts.Rand,
+		lease:   opts.Lease,
+		poll:    opts.Poll,
+		metrics: opts.Metrics,
+		wake:    map[string]chan struct{}{},
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.rand == nil {
+		e.rand = rand.Float64
+	}
+	if e.poll <= 0 {
+		e.poll = DefaultPoll
+	}
+	w := opts.Workers
+	if w <= 0 {
+		w = DefaultWorkers
+	}
+	e.workers = make(chan struct{}, w)
+	return e
+}
+
+// Notify wakes destination's loop at once, so a delivery just stored is
+// attempted without waiting for a poll. It never blocks; an unknown
+// destination, or one notified while the engine is not running, is ignored
+// (a loop looks for due deliveries when it starts).
+func (e *Engine) Notify(destination string) {
+	e.mu.Lock()
+	ch := e.wake[destination]
+	e.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
+}
+
+// Run delivers to dests until ctx is done. Then it stops claiming, lets the
+// attempts in flight finish (each bounded by its destination's timeout, not
+// by ctx) and record their outcomes, and returns nil. Deliveries of
+// destinations not in dests are left in the store. Run may be called again
+// after it returns, but not concurrently.
+func (e *Engine) Run(ctx context.Context, dests []*config.Destination) error {
+	if !e.running.CompareAndSwap(false, true) {
+		return errors.New("delivery: engine already running")
+	}
+	defer e.running.Store(false)
+
+	var loops []*destLoop
+	seen := map[string]bool{}
+	for _, d := range dests {
+		if d == nil {
+			continue
+		}
+		if seen[d.Name] {
+			return fmt.Errorf("delivery: destination %q given twice", d.Name)
+		}
+		seen[d.Name] = true
+		loops = append(loops, e.newLoop(d))
+	}
+	e.mu.Lock()
+	for _, l := range loops {
+		e.wake[l.dest.Name] = l.wake
+	}
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		clear(e.wake)
+		e.mu.Unlock()
+	}()
+
+	var wg sync.WaitGroup
+	for _, l := range loops {
+		wg.Go(func() { l.run(ctx) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// destLoop is one destination's claim loop and its attempts.
+type destLoop struct {
+	e       *Engine
+	dest    *config.Destination
+	log     *slog.Logger
+	client  *http.Client
+	limiter *rate.Limiter // nil: unlimited
+	lease   time.Duration
+	max     int
+	attrs   metric.MeasurementOption
+
+	wake     chan struct{} // Notify
+	freed    chan struct{} // an attempt finished
+	inflight atomic.Int64
+	attempts sync.WaitGroup
+}
+
+func (e *Engine) newLoop(d *config.Destination) *destLoop {
+	l := &destLoop{
+		e:     e,
+		dest:  d,
+		log:   e.log.With("destination", d.Name),
+		max:   max(d.MaxConcurrency, 1),
+		attrs: metric.WithAttributes(attribute.String("destination", d.Name)),
+		wake:  make(chan struct{}, 1),
+		freed: make(chan struct{}, 1),
+	}
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
+	l.client = newClient(d, timeout, l.max)
+	l.lease = e.lease
+	if l.lease <= 0 {
+		l.lease = max(2*timeout+10*time.Second, time.Minute)
+	}
+	if d.RatePerSecond > 0 {
+		l.limiter = rate.NewLimiter(rate.Limit(d.RatePerSecond), max(d.RateBurst, 1))
+	}
+	return l
+}
+
+// newClient returns the client of one destination: its own transport (so
+// its connections are reused by its attempts only), the SSRF guard unless
+// allow_private, and no redirects.
+func newClient(d *config.Destination, timeout time.Duration, conc int) *http.Client {
+	t := &http.Transport{
+		// Never a proxy from the environment: the SSRF guard must see the
+		// address actually dialled.
+		Proxy:       nil,
+		DialContext: newDialer(d.AllowPrivate).DialContext,
+		// A custom DialContext turns HTTP/2 off unless asked for.
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          max(100, conc),
+		MaxIdleConnsPerHost:   conc,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{
+		Transport: t,
+		Timeout:   timeout,
+		// A 3xx is returned as is and counts as a failure that retries:
+		// following it would send a signed body somewhere the config does
+		// not name, past the SSRF guard's intent.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// run claims and attempts until ctx is done, then waits for its attempts.
+func (l *destLoop) run(ctx context.Context) {
+	defer l.client.CloseIdleConnections()
+	defer l.attempts.Wait()
+	name := l.dest.Name
+	var lastErr string // the last store error logged, to log each kind once
+	for ctx.Err() == nil {
+		free := l.max - int(l.inflight.Load())
+		if free <= 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-l.freed:
+			}
+			continue
+		}
+		n := free
+		if l.limiter != nil {
+			tokens := l.limiter.Tokens()
+			if tokens < 1 {
+				wait := time.Duration((1-tokens)/float64(l.limiter.Limit())*float64(time.Second)) + time.Millisecond
+				if !sleep(ctx, wait, nil) {
+					return
+				}
+				continue
+			}
+			n = min(n, int(tokens))
+		}
+		n = l.e.acquire(ctx, n)
+		if n == 0 {
+			return
+		}
+		// A Notify from here on wakes the next wait: the claim below may
+		// not see the delivery it announces.
+		select {
+		case <-l.wake:
+		default:
+		}
+		ds, err := l.e.st.Claim(ctx, name, l.e.now(), n, l.lease)
+		l.e.release(n - len(ds))
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if err.Error() != lastErr {
+				l.log.Warn("claim deliveries", "error", err)
+				lastErr = err.Error()
+			}
+			if !sleep(ctx, l.e.poll, l.wake) {
+				return
+			}
+			continue
+		}
+		lastErr = ""
+		for _, d := range ds {
+			l.start(ctx, d)
+		}
+		if len(ds) == n {
+			continue // maybe more are due
+		}
+		wait := l.e.poll
+		if t, ok, err := l.e.st.NextDue(ctx, name); err == nil && ok {
+			wait = min(wait, max(t.Sub(l.e.now()), minWait))
+		}
+		if !sleep(ctx, wait, l.wake) {
+			return
+		}
+	}
+}
+
+// start runs an attempt of d, which holds one global worker, on a goroutine
+// the loop waits for.
+func (l *destLoop) start(ctx context.Context, d *store.Delivery) {
+	// The loop saw the tokens before claiming, so this does not wait in
+	// practice; Wait covers a limiter shared or changed in between.
+	if l.limiter != nil && !l.limiter.Allow() {
+		if err := l.limiter.Wait(ctx); err != nil {
+			l.e.release(1)
+			l.log.Info("delivery claimed but not attempted at shutdown; due again when its lease ends",
+				"delivery_id", d.ID, "lease", l.lease)
+			return
+		}
+	}
+	l.inflight.Add(1)
+	l.attempts.Go(func() {
+		defer func() {
+			l.e.release(1)
+			l.inflight.Add(-1)
+			select {
+			case l.freed <- struct{}{}:
+			default:
+			}
+		}()
+		// Shutdown does not cut an attempt short: its timeout bounds it.
+		l.deliver(context.WithoutCancel(ctx), d)
+	})
+}
+
+// deliver makes one attempt of d and records its outcome.
+func (l *destLoop) deliver(ctx context.Context, d *store.Delivery) {
+	r := send(ctx, l.client, l.dest, d, l.e.now)
+	o := decide(l.dest.Retry, d.Attempts, r, l.e.rand)
+
+	log := l.log.With("delivery_id", d.ID, "event_id", d.EventID, "route", d.Route, "attempt", o.Attempt.N)
+	if id := traceID(d.TraceParent); id != "" {
+		log = log.With("trace_id", id)
+	}
+	cctx, cancel := context.WithTimeout(ctx, completeTimeout)
+	defer cancel()
+	var err error
+	for try := range 3 {
+		if err = l.e.st.Complete(cctx, d.ID, o); err == nil || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if !sleep(cctx, time.Duration(100<<try)*time.Millisecond, nil) {
+			break
+		}
+	}
+	if err != nil {
+		// The lease ends and the delivery is attempted again: at least once.
+		log.Error("record attempt", "status", o.Status, "error", err)
+		return
+	}
+
+	if m := l.e.metrics; m != nil {
+		m.Deliveries.Add(ctx, 1, l.attrs, metric.WithAttributes(attribute.String("outcome", string(o.Status))))
+		m.AttemptDuration.Record(ctx, o.Attempt.Latency.Seconds(), l.attrs)
+	}
+	switch o.Status {
+	case store.Delivered:
+		log.Debug("delivered", "http_status", r.Status, "latency", r.Latency)
+	case store.Retrying:
+		log.Info("attempt failed; retrying", "http_status", r.Status, "error", r.Err,
+			"latency", r.Latency, "next_attempt_at", o.NextAttemptAt)
+		// The loop may be asleep until this delivery's lease would have
+		// ended; its next attempt is due sooner.
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	case store.Dead:
+		log.Warn("dead-lettered", "http_status", r.Status, "error", r.Err, "reason", o.DeadReason)
+	}
+}
+
+// acquire takes between 1 and n global workers, waiting for the first; it
+// returns 0 when ctx is done first.
+func (e *Engine) acquire(ctx context.Context, n int) int {
+	select {
+	case e.workers <- struct{}{}:
+	case <-ctx.Done():
+		return 0
+	}
+	got := 1
+	for got < n {
+		select {
+		case e.workers <- struct{}{}:
+			got++
+		default:
+			return got
+		}
+	}
+	return got
+}
+
+// release returns n global workers.
+func (e *Engine) release(n int) {
+	for range n {
+		<-e.workers
+	}
+}
+
+// sleep waits for d, a value on wake (nil: none) or the end of ctx; it
+// reports false when ctx ended.
+func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-wake:
+	case <-t.C:
+	}
+	return true
+}
+
+// traceID returns the trace id of a W3C traceparent, or "".
+func traceID(tp string) string {
+	// version "-" trace-id (32 hex) "-" parent-id (16 hex) "-" flags
+	if len(tp) < 55 || tp[2] != '-' || tp[35] != '-' {
+		return ""
+	}
+	return tp[3:35]
+}

@@ -1,0 +1,200 @@
+// Package gateway assembles the running gateway from a compiled config: the
+// store, the ingest server, the delivery engine, the admin server and the
+// background cleanup, and shuts them down in order.
+//
+// It owns every goroutine it starts and waits for them before Run returns.
+// The parts themselves live in their own packages (ingest, delivery, store,
+// admin, telemetry); this one only wires them.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway/admin"
+	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/ingest"
+	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/gateway/store/embedded"
+	"github.com/hookgate/hookgate/gateway/telemetry"
+)
+
+// Options are what the caller injects.
+type Options struct {
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Ready, if set, is called once both servers listen, with their
+	// addresses (useful with port 0).
+	Ready func(ingestAddr, adminAddr string)
+}
+
+// Gateway is a running gateway.
+type Gateway struct {
+	opts    Options
+	log     *slog.Logger
+	current atomic.Pointer[config.Config]
+	store   store.Store
+	metrics *telemetry.Metrics
+	engine  *delivery.Engine
+}
+
+// Run serves cfg until ctx is done, then shuts down: it stops accepting
+// webhooks, lets in-flight requests and delivery attempts finish within the
+// config's shutdown_timeout, and closes the store. It returns nil after a
+// clean shutdown.
+func Run(ctx context.Context, cfg *config.Config, opts Options) error {
+	g := &Gateway{opts: opts, log: opts.Logger}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	if g.opts.Now == nil {
+		g.opts.Now = time.Now
+	}
+	g.current.Store(cfg)
+
+	st, err := openStore(cfg, g.opts.Now, g.log)
+	if err != nil {
+		return err
+	}
+	g.store = st
+	defer st.Close()
+
+	if g.metrics, err = telemetry.NewMetrics(); err != nil {
+		return fmt.Errorf("telemetry: %w", err)
+	}
+	defer g.metrics.Shutdown(context.Background())
+
+	g.engine = delivery.New(st, delivery.Options{
+		Workers: cfg.Gateway.Workers,
+		Logger:  g.log.With("component", "delivery"),
+		Now:     g.opts.Now,
+		Metrics: g.metrics,
+	})
+
+	ingestLn, err := net.Listen("tcp", cfg.Gateway.Listen)
+	if err != nil {
+		return fmt.Errorf("ingest listen: %w", err)
+	}
+	adminLn, err := net.Listen("tcp", cfg.Gateway.AdminListen)
+	if err != nil {
+		ingestLn.Close()
+		return fmt.Errorf("admin listen: %w", err)
+	}
+	ingestSrv := &http.Server{
+		Handler: &ingest.Handler{
+			Current: g.current.Load, Store: st, Notify: g.engine.Notify, Now: g.opts.Now,
+			Logger: g.log.With("component", "ingest"), Metrics: g.metrics,
+		},
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	adminSrv := &http.Server{
+		Handler: (&admin.Server{
+			Current: g.current.Load, Store: st, Metrics: g.metrics, Notify: g.engine.Notify,
+			Now: g.opts.Now, Logger: g.log.With("component", "admin"),
+		}).Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+
+	var wg sync.WaitGroup
+	serveErr := make(chan error, 2)
+	serve := func(srv *http.Server, ln net.Listener) {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+		}
+	}
+	wg.Add(2)
+	go serve(ingestSrv, ingestLn)
+	go serve(adminSrv, adminLn)
+
+	engineCtx, stopEngine := context.WithCancel(context.Background())
+	engineDone := make(chan error, 1)
+	go func() { engineDone <- g.engine.Run(engineCtx, cfg.Destinations) }()
+
+	cleanupCtx, stopCleanup := context.WithCancel(context.Background())
+	wg.Add(1)
+	go func() { defer wg.Done(); g.cleanup(cleanupCtx) }()
+
+	g.log.Info("hookgate listening", "ingest", ingestLn.Addr().String(), "admin", adminLn.Addr().String(),
+		"storage", cfg.Storage.Kind, "sources", len(cfg.Sources), "routes", len(cfg.Routes), "destinations", len(cfg.Destinations))
+	if g.opts.Ready != nil {
+		g.opts.Ready(ingestLn.Addr().String(), adminLn.Addr().String())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-serveErr:
+	}
+
+	// Stop taking webhooks first, then let attempts in flight finish.
+	g.log.Info("shutting down", "timeout", cfg.Gateway.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Gateway.ShutdownTimeout)
+	defer cancel()
+	if err := ingestSrv.Shutdown(shutdownCtx); err != nil {
+		ingestSrv.Close()
+	}
+	stopEngine()
+	select {
+	case <-engineDone:
+	case <-shutdownCtx.Done():
+		g.log.Warn("delivery attempts still in flight at the shutdown deadline; they will be retried after restart")
+	}
+	stopCleanup()
+	if err := adminSrv.Shutdown(shutdownCtx); err != nil {
+		adminSrv.Close()
+	}
+	wg.Wait()
+	return runErr
+}
+
+// openStore opens the configured store.
+func openStore(cfg *config.Config, now func() time.Time, log *slog.Logger) (store.Store, error) {
+	switch cfg.Storage.Kind {
+	case "embedded":
+		st, err := embedded.Open(cfg.Storage.Path, embedded.Options{Now: now, Logger: log.With("component", "store")})
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
+	default:
+		return nil, fmt.Errorf("storage %q is not available in this version of hookgate", cfg.Storage.Kind)
+	}
+}
+
+// cleanup deletes finished records older than the retention, every few
+// minutes, until ctx is done.
+func (g *Gateway) cleanup(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		now := g.opts.Now()
+		cfg := g.current.Load()
+		n, err := g.store.Cleanup(ctx, now.Add(-cfg.Storage.Retention), now)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			g.log.Warn("cleanup", "error", err)
+		case n > 0:
+			g.log.Info("cleanup", "events_deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

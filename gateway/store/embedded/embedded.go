@@ -1,0 +1,727 @@
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/hookgate/hookgate/gateway/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// Options tune a Store. The zero value is ready to use.
+type Options struct {
+	// Now is the clock for the times a caller leaves zero (an event's
+	// ReceivedAt, an attempt's At). Nil means time.Now.
+	Now func() time.Time
+	// Logger receives the store's few log lines (lease recovery, cleanup).
+	// Nil discards them.
+	Logger *slog.Logger
+}
+
+// Store is the embedded store: a bbolt file opened by one process. It is
+// safe for concurrent use.
+type Store struct {
+	db     *bolt.DB
+	path   string
+	now    func() time.Time
+	log    *slog.Logger
+	closed atomic.Bool
+	commit committer
+}
+
+// lockTimeout is how long Open waits for another process's file lock before
+// giving up: long enough to ride out a restart, short enough that a second
+// gateway on the same file fails at once with a clear message.
+const lockTimeout = time.Second
+
+// Open opens (creating it and its directory when missing) the store file at
+// path. It fails after about a second when another process holds the file.
+// Deliveries that were leased when the file was last closed (or its process
+// killed) become due again at once.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: lockTimeout,
+		// Cleanup frees pages by the thousand; the hashmap freelist
+		// allocates from a large freelist in constant time (etcd's
+		// choice), where the array one scans it.
+		FreelistType: bolt.FreelistMapType,
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("store: %s is in use by another hookgate", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, now: opts.Now, log: opts.Logger.With("component", "store")}
+	s.commit.db = db
+	if err := s.init(); err != nil {
+		return nil, errors.Join(fmt.Errorf("store: open %s: %w", path, err), db.Close())
+	}
+	return s, nil
+}
+
+// init creates the buckets and recovers the leases of a previous process:
+// the file lock proves that process is gone, so the attempts it was making
+// are lost and their deliveries are due again, in their original order.
+func (s *Store) init() error {
+	recovered := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		switch v := meta.Get([]byte("version")); {
+		case v == nil:
+			if err := meta.Put([]byte("version"), []byte(formatVersion)); err != nil {
+				return err
+			}
+		case string(v) != formatVersion:
+			return fmt.Errorf("file format %q, want %q", v, formatVersion)
+		}
+		b := bucketsOf(tx)
+		type lease struct {
+			id    string
+			until time.Time
+		}
+		var leases []lease
+		err := b.leases.ForEach(func(k, v []byte) error {
+			until, _ := leaseUntil(v)
+			leases = append(leases, lease{string(k), until})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, l := range leases {
+			d, err := b.delivery(l.id)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if d != nil {
+				if err := b.due.Delete(timedKey(d.Destination, l.until, d.ID)); err != nil {
+					return err
+				}
+				if !d.Status.Finished() {
+					if err := b.due.Put(timedKey(d.Destination, d.NextAttemptAt, d.ID), nil); err != nil {
+						return err
+					}
+					recovered++
+				}
+			}
+			if err := b.leases.Delete([]byte(l.id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if recovered > 0 {
+		s.log.Info("recovered in-flight deliveries", "count", recovered, "path", s.path)
+	}
+	return nil
+}
+
+// Close closes the file. Leases still held are recovered at the next Open.
+// Calls after the first do nothing.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.commit.close()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Ping writes a small record and waits for its commit, so it fails when the
+// file cannot take writes (closed, disk full, read-only).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.usable(ctx); err != nil {
+		return s.wrap("ping", err)
+	}
+	v := leaseValue(s.now())
+	err := s.write(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put([]byte("ping"), v)
+	})
+	return s.wrap("ping", err)
+}
+
+// Size returns the file's size in bytes (0 once closed).
+func (s *Store) Size() int64 {
+	var n int64
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Size()
+		return nil
+	})
+	return n
+}
+
+// Accept stores ev and ds in one group-committed transaction. It does not
+// modify ev or ds: the stored event lists ds's ids as its DeliveryIDs; each
+// stored delivery is Pending with no attempts, carries ev's id (and ev's
+// source, event type and traceparent where its own are empty), is created
+// at ev.ReceivedAt when its CreatedAt is zero and due at CreatedAt when its
+// NextAttemptAt is zero. A zero ev.ReceivedAt is the store's clock. The
+// dedupe window counts from ReceivedAt. On success it returns ev.ID.
+func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Delivery, dd *store.Dedupe) (string, error) {
+	if ev == nil {
+		return "", s.wrap("accept", fmt.Errorf("%w: nil event", errInvalid))
+	}
+	op := "accept " + ev.ID
+	if err := s.usable(ctx); err != nil {
+		return "", s.wrap(op, err)
+	}
+	rec, err := s.prepareAccept(ev, ds, dd)
+	if err != nil {
+		return "", s.wrap(op, err)
+	}
+	var firstID string
+	err = s.write(func(tx *bolt.Tx) error {
+		firstID = ""
+		b := bucketsOf(tx)
+		if rec.dedupeKey != nil {
+			if v := b.dedupe.Get(rec.dedupeKey); v != nil {
+				var e dedupeEntry
+				if err := json.Unmarshal(v, &e); err != nil {
+					return corrupt("dedupe key", err)
+				}
+				if e.Expires.After(rec.receivedAt) {
+					// Not an error: an error would roll back every
+					// other writer's work in this batch.
+					firstID = e.EventID
+					return nil
+				}
+				if err := b.dedupeExpiry.Delete(dedupeExpiryKey(e.Expires, rec.dedupeKey)); err != nil {
+					return err
+				}
+			}
+		}
+		if b.events.Get(rec.eventKey) != nil {
+			return fmt.Errorf("%w: event %s exists", store.ErrConflict, ev.ID)
+		}
+		for _, d := range rec.deliveries {
+			if b.deliveries.Get(d.key) != nil {
+				return fmt.Errorf("%w: delivery %s exists", store.ErrConflict, d.key)
+			}
+		}
+		if err := b.events.Put(rec.eventKey, rec.event); err != nil {
+			return err
+		}
+		for _, d := range rec.deliveries {
+			if err := b.deliveries.Put(d.key, d.value); err != nil {
+				return err
+			}
+			if err := b.due.Put(d.dueKey, nil); err != nil {
+				return err
+			}
+		}
+		if rec.dedupeKey != nil {
+			if err := b.dedupe.Put(rec.dedupeKey, rec.dedupeValue); err != nil {
+				return err
+			}
+			if err := b.dedupeExpiry.Put(dedupeExpiryKey(rec.dedupeExpires, rec.dedupeKey), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", s.wrap(op, err)
+	}
+	if firstID != "" {
+		return firstID, s.wrap(op, store.ErrDuplicate)
+	}
+	return ev.ID, nil
+}
+
+// acceptRecord is an Accept's validated, encoded writes, prepared outside
+// the write transaction so the shared batch does as little as possible.
+type acceptRecord struct {
+	receivedAt time.Time
+	eventKey   []byte
+	event      []byte
+	deliveries []struct {
+		key, value, dueKey []byte
+	}
+	dedupeKey     []byte
+	dedupeValue   []byte
+	dedupeExpires time.Time
+}
+
+func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.Dedupe) (*acceptRecord, error) {
+	if err := checkName("event id", ev.ID, false); err != nil {
+		return nil, err
+	}
+	if err := checkName("source", ev.Source, true); err != nil {
+		return nil, err
+	}
+	rec := &acceptRecord{receivedAt: ev.ReceivedAt, eventKey: []byte(ev.ID)}
+	if rec.receivedAt.IsZero() {
+		rec.receivedAt = s.now()
+	}
+	e := *ev
+	e.ReceivedAt = rec.receivedAt
+	e.DeliveryIDs = nil
+	seen := make(map[string]bool, len(ds))
+	for i, d := range ds {
+		if d == nil {
+			return nil, fmt.Errorf("%w: delivery %d is nil", errInvalid, i)
+		}
+		if err := checkName("delivery id", d.ID, false); err != nil {
+			return nil, err
+		}
+		if err := checkName("destination", d.Destination, false); err != nil {
+			return nil, fmt.Errorf("delivery %s: %w", d.ID, err)
+		}
+		if seen[d.ID] {
+			return nil, fmt.Errorf("%w: delivery %s given twice", errInvalid, d.ID)
+		}
+		seen[d.ID] = true
+		e.DeliveryIDs = append(e.DeliveryIDs, d.ID)
+
+		c := *d
+		c.EventID = ev.ID
+		if c.Source == "" {
+			c.Source = ev.Source
+		}
+		if c.EventType == "" {
+			c.EventType = ev.EventType
+		}
+		if c.TraceParent == "" {
+			c.TraceParent = ev.TraceParent
+		}
+		c.Status = store.Pending
+		if c.CreatedAt.IsZero() {
+			c.CreatedAt = rec.receivedAt
+		}
+		if c.UpdatedAt.IsZero() {
+			c.UpdatedAt = c.CreatedAt
+		}
+		if c.NextAttemptAt.IsZero() {
+			c.NextAttemptAt = c.CreatedAt
+		}
+		c.Attempts, c.LastStatus, c.LastError, c.DeadReason = 0, 0, "", ""
+		v, err := json.Marshal(&c)
+		if err != nil {
+			return nil, fmt.Errorf("encode delivery %s: %w", c.ID, err)
+		}
+		rec.deliveries = append(rec.deliveries, struct{ key, value, dueKey []byte }{
+			[]byte(c.ID), v, timedKey(c.Destination, c.NextAttemptAt, c.ID),
+		})
+	}
+	v, err := json.Marshal(&e)
+	if err != nil {
+		return nil, fmt.Errorf("encode event: %w", err)
+	}
+	rec.event = v
+	if dd != nil && dd.Key != "" && dd.Window > 0 {
+		rec.dedupeKey = dedupeKey(ev.Source, dd.Key)
+		rec.dedupeExpires = rec.receivedAt.Add(dd.Window)
+		rec.dedupeValue, err = json.Marshal(dedupeEntry{EventID: ev.ID, Expires: rec.dedupeExpires})
+		if err != nil {
+			return nil, fmt.Errorf("encode dedupe key: %w", err)
+		}
+	}
+	return rec, nil
+}
+
+// maxClaim bounds one Claim, so one transaction stays short.
+const maxClaim = 1000
+
+// Claim leases up to limit (at most 1000) deliveries to destination that are
+// due at now, oldest due first. Concurrent claims share a transaction; none
+// returns a delivery another has leased.
+func (s *Store) Claim(ctx context.Context, destination string, now time.Time, limit int, lease time.Duration) ([]*store.Delivery, error) {
+	op := "claim " + destination
+	if err := s.usable(ctx); err != nil {
+		return nil, s.wrap(op, err)
+	}
+	if err := checkName("destination", destination, false); err != nil {
+		return nil, s.wrap(op, err)
+	}
+	if lease <= 0 {
+		return nil, s.wrap(op, fmt.Errorf("%w: lease %s is not positive", errInvalid, lease))
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	limit = min(limit, maxClaim)
+	until := now.Add(lease)
+	nowN := nanos(now)
+	prefix := timedPrefix(destination)
+	var out []*store.Delivery
+	err := s.write(func(tx *bolt.Tx) error {
+		out = nil
+		b := bucketsOf(tx)
+		var keys, stale [][]byte
+		c := b.due.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(keys) < limit; k, _ = c.Next() {
+			_, n, _, ok := splitTimedKey(k)
+			if !ok {
+				stale = append(stale, bytes.Clone(k))
+				continue
+			}
+			if n > nowN {
+				break
+			}
+			keys = append(keys, bytes.Clone(k))
+		}
+		for _, k := range keys {
+			_, _, id, _ := splitTimedKey(k)
+			d, err := b.delivery(id)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if d == nil || d.Status.Finished() || d.Destination != destination {
+				stale = append(stale, k)
+				continue
+			}
+			if err := b.due.Delete(k); err != nil {
+				return err
+			}
+			if err := b.due.Put(timedKey(destination, until, id), nil); err != nil {
+				return err
+			}
+			if err := b.leases.Put([]byte(id), leaseValue(until)); err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		// An index key without its delivery cannot be claimed; drop it
+		// rather than trip over it forever.
+		for _, k := range stale {
+			if err := b.due.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	return out, nil
+}
+
+// Complete records attempt o.Attempt of delivery id and files the delivery
+// by o.Status. The store numbers the attempt (Attempts+1), keeps at most
+// store.ResponsePrefix bytes of its response, and takes a zero At from its
+// clock; the delivery's UpdatedAt becomes the attempt's At, and a Retrying
+// outcome with a zero NextAttemptAt is due at once. A finished delivery
+// (its lease expired and another attempt completed it, or it was never
+// unfinished) gives store.ErrConflict and records nothing.
+func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error {
+	op := "complete " + id
+	if err := s.usable(ctx); err != nil {
+		return s.wrap(op, err)
+	}
+	if err := checkName("delivery id", id, false); err != nil {
+		return s.wrap(op, err)
+	}
+	switch o.Status {
+	case store.Delivered, store.Retrying, store.Dead:
+	default:
+		return s.wrap(op, fmt.Errorf("%w: outcome status %q", errInvalid, o.Status))
+	}
+	at := o.Attempt.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	var result error
+	err := s.write(func(tx *bolt.Tx) error {
+		result = nil
+		b := bucketsOf(tx)
+		d, err := b.delivery(id)
+		if errors.Is(err, store.ErrNotFound) {
+			// Not returned: an error would roll back the whole batch.
+			result = err
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if d.Status.Finished() {
+			result = fmt.Errorf("%w: delivery is %s", store.ErrConflict, d.Status)
+			return nil
+		}
+		if err := b.unfileDue(d); err != nil {
+			return err
+		}
+		a := o.Attempt
+		a.N = d.Attempts + 1
+		a.At = at
+		a.Response = truncate(a.Response, store.ResponsePrefix)
+		av, err := json.Marshal(&a)
+		if err != nil {
+			return fmt.Errorf("encode attempt: %w", err)
+		}
+		if err := b.attempts.Put(attemptKey(id, a.N), av); err != nil {
+			return err
+		}
+		d.Attempts = a.N
+		d.LastStatus = a.StatusCode
+		d.LastError = a.Error
+		d.UpdatedAt = at
+		d.Status = o.Status
+		d.NextAttemptAt = time.Time{}
+		d.DeadReason = ""
+		switch o.Status {
+		case store.Retrying:
+			d.NextAttemptAt = o.NextAttemptAt
+			if d.NextAttemptAt.IsZero() {
+				d.NextAttemptAt = at
+			}
+			if err := b.due.Put(timedKey(d.Destination, d.NextAttemptAt, id), nil); err != nil {
+				return err
+			}
+		case store.Dead:
+			d.DeadReason = o.DeadReason
+			if err := b.dead.Put(timedKey(d.Destination, d.UpdatedAt, id), nil); err != nil {
+				return err
+			}
+		}
+		return b.putDelivery(d)
+	})
+	if err == nil {
+		err = result
+	}
+	return s.wrap(op, err)
+}
+
+// NextDue returns the earliest due key of destination: a NextAttemptAt, or
+// a lease's end while the delivery is leased.
+func (s *Store) NextDue(ctx context.Context, destination string) (time.Time, bool, error) {
+	op := "next due " + destination
+	if err := s.usable(ctx); err != nil {
+		return time.Time{}, false, s.wrap(op, err)
+	}
+	var (
+		t  time.Time
+		ok bool
+	)
+	prefix := timedPrefix(destination)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDue).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if _, n, _, good := splitTimedKey(k); good {
+				t, ok = fromNanos(n), true
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, false, s.wrap(op, err)
+	}
+	return t, ok, nil
+}
+
+// Delivery returns delivery id and its attempts, oldest first.
+func (s *Store) Delivery(ctx context.Context, id string) (*store.Delivery, []store.Attempt, error) {
+	op := "delivery " + id
+	if err := s.usable(ctx); err != nil {
+		return nil, nil, s.wrap(op, err)
+	}
+	var (
+		d  *store.Delivery
+		as []store.Attempt
+	)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := bucketsOf(tx)
+		var err error
+		if d, err = b.delivery(id); err != nil {
+			return err
+		}
+		prefix := attemptPrefix(id)
+		c := b.attempts.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var a store.Attempt
+			if err := json.Unmarshal(v, &a); err != nil {
+				return corrupt("attempt", err)
+			}
+			as = append(as, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, s.wrap(op, err)
+	}
+	return d, as, nil
+}
+
+// Event returns event id.
+func (s *Store) Event(ctx context.Context, id string) (*store.Event, error) {
+	op := "event " + id
+	if err := s.usable(ctx); err != nil {
+		return nil, s.wrap(op, err)
+	}
+	var ev *store.Event
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketEvents).Get([]byte(id))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		ev = new(store.Event)
+		if err := json.Unmarshal(v, ev); err != nil {
+			return corrupt("event", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	return ev, nil
+}
+
+// buckets are one transaction's buckets.
+type buckets struct {
+	events, deliveries, attempts, due, leases, dead, dedupe, dedupeExpiry *bolt.Bucket
+}
+
+func bucketsOf(tx *bolt.Tx) buckets {
+	return buckets{
+		events:       tx.Bucket(bucketEvents),
+		deliveries:   tx.Bucket(bucketDeliveries),
+		attempts:     tx.Bucket(bucketAttempts),
+		due:          tx.Bucket(bucketDue),
+		leases:       tx.Bucket(bucketLeases),
+		dead:         tx.Bucket(bucketDead),
+		dedupe:       tx.Bucket(bucketDedupe),
+		dedupeExpiry: tx.Bucket(bucketDedupeExpiry),
+	}
+}
+
+// delivery reads and decodes delivery id (store.ErrNotFound when absent).
+func (b buckets) delivery(id string) (*store.Delivery, error) {
+	v := b.deliveries.Get([]byte(id))
+	if v == nil {
+		return nil, store.ErrNotFound
+	}
+	d := new(store.Delivery)
+	if err := json.Unmarshal(v, d); err != nil {
+		return nil, corrupt("delivery", err)
+	}
+	return d, nil
+}
+
+func (b buckets) putDelivery(d *store.Delivery) error {
+	v, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode delivery: %w", err)
+	}
+	return b.deliveries.Put([]byte(d.ID), v)
+}
+
+// unfileDue removes d's due key, wherever it is (at its lease's end while
+// leased, else at its NextAttemptAt), and its lease.
+func (b buckets) unfileDue(d *store.Delivery) error {
+	if v := b.leases.Get([]byte(d.ID)); v != nil {
+		if until, ok := leaseUntil(v); ok {
+			if err := b.due.Delete(timedKey(d.Destination, until, d.ID)); err != nil {
+				return err
+			}
+		}
+		if err := b.leases.Delete([]byte(d.ID)); err != nil {
+			return err
+		}
+	}
+	return b.due.Delete(timedKey(d.Destination, d.NextAttemptAt, d.ID))
+}
+
+// Errors that are the caller's or the file's, not the store's availability.
+var (
+	errInvalid = errors.New("invalid argument")
+	errCorrupt = errors.New("corrupt record")
+	errClosed  = errors.New("closed")
+)
+
+func corrupt(what string, err error) error {
+	return fmt.Errorf("%w: %s: %w", errCorrupt, what, err)
+}
+
+// usable fails when ctx is done or the store closed.
+func (s *Store) usable(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return errClosed
+	}
+	return nil
+}
+
+// wrap prefixes err with the operation, and marks every failure that is not
+// the caller's (a bad argument, a missing record, a conflict, a cancelled
+// context) or a corrupt record as store.ErrUnavailable: the file is closed,
+// full or failing.
+func (s *Store) wrap(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrDuplicate),
+		errors.Is(err, store.ErrConflict), errors.Is(err, errInvalid),
+		errors.Is(err, errCorrupt), errors.Is(err, context.Canceled),
+		errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	return fmt.Errorf("store: %s: %w: %w", op, store.ErrUnavailable, err)
+}
+
+// checkName accepts the ids and names that become parts of keys: bounded,
+// and free of the 0x00 that separates key parts.
+func checkName(what, v string, emptyOK bool) error {
+	switch {
+	case v == "" && !emptyOK:
+		return fmt.Errorf("%w: empty %s", errInvalid, what)
+	case len(v) > maxID:
+		return fmt.Errorf("%w: %s longer than %d bytes", errInvalid, what, maxID)
+	case strings.IndexByte(v, 0) >= 0:
+		return fmt.Errorf("%w: %s contains a NUL byte", errInvalid, what)
+	}
+	return nil
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for i := 0; i < utf8.UTFMax && len(s) > 0; i++ {
+		r, size := utf8.DecodeLastRuneInString(s)
+		if r != utf8.RuneError || size != 1 {
+			break
+		}
+		s = s[:len(s)-1]
+	}
+	return s
+}

@@ -1,0 +1,234 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/hookgate/hookgate/gateway/ids"
+	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/gateway/store/storetest"
+)
+
+// mustOpen opens a store at path and closes it when the test ends.
+func mustOpen(tb testing.TB, path string) *Store {
+	tb.Helper()
+	s, err := Open(path, Options{})
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return mustOpen(t, filepath.Join(t.TempDir(), "hookgate.db"))
+	})
+}
+
+func BenchmarkAccept(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) store.Store {
+		return mustOpen(b, filepath.Join(b.TempDir(), "hookgate.db"))
+	})
+}
+
+// accept stores one event with one delivery to dest, due at when.
+func accept(t *testing.T, s *Store, when time.Time, dest string) string {
+	t.Helper()
+	ev := &store.Event{ID: ids.New(ids.Event, when), Source: "shop", ReceivedAt: when, Body: []byte(`{}`)}
+	d := &store.Delivery{ID: ids.New(ids.Delivery, when), Route: "r", Destination: dest, Body: []byte(`{}`), NextAttemptAt: when}
+	if _, err := s.Accept(context.Background(), ev, []*store.Delivery{d}, nil); err != nil {
+		t.Fatalf("Accept: %v", err)
+	}
+	return d.ID
+}
+
+func claim(t *testing.T, s *Store, dest string, now time.Time, lease time.Duration) []string {
+	t.Helper()
+	ds, err := s.Claim(context.Background(), dest, now, 100, lease)
+	if err != nil {
+		t.Fatalf("Claim: %v", err)
+	}
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.ID)
+	}
+	return out
+}
+
+// TestReopenRecoversLeases is the crash case: a delivery leased for an
+// hour by a process that then stopped is due again as soon as the file is
+// reopened, not an hour later, and keeps its place in the due order.
+func TestReopenRecoversLeases(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "dir", "hookgate.db")
+	now := time.Now()
+	s := mustOpen(t, path)
+	first := accept(t, s, now.Add(-2*time.Second), "a")
+	second := accept(t, s, now.Add(-time.Second), "a")
+	later := accept(t, s, now.Add(time.Hour), "a")
+	if got := claim(t, s, "a", now.Add(-2*time.Second), time.Hour); len(got) != 1 || got[0] != first {
+		t.Fatalf("Claim = %v, want [%s]", got, first)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	s = mustOpen(t, path)
+	got := claim(t, s, "a", now, time.Minute)
+	if len(got) != 2 || got[0] != first || got[1] != second {
+		t.Errorf("Claim after reopen = %v, want [%s %s]", got, first, second)
+	}
+	next, ok, err := s.NextDue(context.Background(), "a")
+	if err != nil || !ok || !next.Equal(now.Add(time.Minute)) {
+		t.Errorf("NextDue = %v, %v, %v; want the new lease's end", next, ok, err)
+	}
+	if got := claim(t, s, "a", now.Add(time.Hour), time.Minute); len(got) != 3 || got[2] != later {
+		t.Errorf("Claim an hour later = %v, want all three, %s last", got, later)
+	}
+}
+
+func TestSecondOpenFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hookgate.db")
+	mustOpen(t, path)
+	start := time.Now()
+	s, err := Open(path, Options{})
+	if err == nil {
+		_ = s.Close()
+		t.Fatal("second Open of a file in use succeeded")
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("second Open took %s to fail", took)
+	}
+	if want := "store: " + path + " is in use by another hookgate"; err.Error() != want {
+		t.Errorf("second Open: %q, want %q", err, want)
+	}
+}
+
+func TestOpenBadPath(t *testing.T) {
+	dir := t.TempDir()
+	// A directory where the file should be.
+	if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Errorf("Open(a directory) = %v, want an error naming it", err)
+	}
+}
+
+func TestWriteFailureIsUnavailable(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "hookgate.db"))
+	id := accept(t, s, time.Now(), "a")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	checks := map[string]error{
+		"Complete": s.Complete(ctx, id, store.Outcome{Status: store.Delivered}),
+		"Retry":    s.Retry(ctx, id, time.Now()),
+	}
+	_, checks["Claim"] = s.Claim(ctx, "a", time.Now(), 1, time.Minute)
+	_, _, checks["Delivery"] = s.Delivery(ctx, id)
+	_, checks["Cleanup"] = s.Cleanup(ctx, time.Now(), time.Now())
+	for name, err := range checks {
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s on a closed store: %v, want ErrUnavailable", name, err)
+		}
+	}
+}
+
+func TestLongDedupeKey(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "hookgate.db"))
+	key := strings.Repeat("k", 100_000)
+	now := time.Now()
+	dd := &store.Dedupe{Key: key, Window: time.Hour}
+	for i, want := range []error{nil, store.ErrDuplicate} {
+		ev := &store.Event{ID: ids.New(ids.Event, now), Source: "shop", ReceivedAt: now.Add(time.Duration(i) * time.Second)}
+		if _, err := s.Accept(context.Background(), ev, nil, dd); !errors.Is(err, want) {
+			t.Errorf("Accept %d with a 100kB dedupe key: %v, want %v", i, err, want)
+		}
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"hello", 10, "hello"},
+		{"hello", 3, "hel"},
+		{"héllo", 2, "h"}, // é is two bytes: not split
+		{"h☕", 3, "h"},    // ☕ is three bytes
+		{"h☕", 4, "h☕"},
+	}
+	for _, tc := range tests {
+		if got := truncate(tc.in, tc.n); got != tc.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestCommitterIsolatesFailure: one failing write in a group neither fails
+// nor undoes the others, and its caller gets its own error.
+func TestCommitterIsolatesFailure(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "hookgate.db"))
+	boom := errors.New("boom")
+	var wg sync.WaitGroup
+	errs := make([]error, 50)
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = s.write(func(tx *bolt.Tx) error {
+				if err := tx.Bucket(bucketMeta).Put(fmt.Appendf(nil, "k%d", i), []byte("v")); err != nil {
+					return err
+				}
+				if i == 7 {
+					return boom
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		switch {
+		case i == 7 && !errors.Is(err, boom):
+			t.Errorf("failing write: %v, want boom", err)
+		case i != 7 && err != nil:
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		for i := range errs {
+			if got := tx.Bucket(bucketMeta).Get(fmt.Appendf(nil, "k%d", i)); (got != nil) != (i != 7) {
+				t.Errorf("key %d stored: %t", i, got != nil)
+			}
+		}
+		return nil
+	})
+}
+
+func TestAcceptExistingID(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "hookgate.db"))
+	now := time.Now()
+	ev := &store.Event{ID: ids.New(ids.Event, now), Source: "shop", ReceivedAt: now}
+	d := &store.Delivery{ID: ids.New(ids.Delivery, now), Route: "r", Destination: "a"}
+	ctx := context.Background()
+	if _, err := s.Accept(ctx, ev, []*store.Delivery{d}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Accept(ctx, ev, []*store.Delivery{d}, nil); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("Accept of a stored event id: %v, want ErrConflict", err)
+	}
+	ev2 := &store.Event{ID: ids.New(ids.Event, now), Source: "shop", ReceivedAt: now}
+	if _, err := s.Accept(ctx, ev2, []*store.Delivery{d}, nil); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("Accept of a stored delivery id: %v, want ErrConflict", err)
+	}
+	if _, err := s.Event(ctx, ev2.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("refused event stored: %v", err)
+	}
+}

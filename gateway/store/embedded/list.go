@@ -1,0 +1,122 @@
+package embedded
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/hookgate/hookgate/gateway/store"
+)
+
+// Page sizes of Deliveries.
+const (
+	defaultLimit = 50
+	maxLimit     = 1000
+)
+
+// maxScan bounds the rows one Deliveries call reads, so a filter that
+// matches little never holds a read transaction (and with it bbolt's
+// remapping of a growing file) for long. A page that hits it is short but
+// carries a NextCursor.
+const maxScan = 200_000
+
+// listFields are the fields Deliveries filters on, decoded without the body.
+type listFields struct {
+	Status      store.Status `json:"status"`
+	Destination string       `json:"destination"`
+	Route       string       `json:"route"`
+	Source      string       `json:"source"`
+	EventType   string       `json:"event_type"`
+	CreatedAt   time.Time    `json:"created_at"`
+}
+
+func (f *listFields) match(q *store.Query) bool {
+	switch {
+	case q.Status != "" && f.Status != q.Status,
+		q.Destination != "" && f.Destination != q.Destination,
+		q.Route != "" && f.Route != q.Route,
+		q.Source != "" && f.Source != q.Source,
+		q.EventType != "" && f.EventType != q.EventType,
+		!q.Since.IsZero() && f.CreatedAt.Before(q.Since),
+		!q.Until.IsZero() && !f.CreatedAt.Before(q.Until):
+		return false
+	}
+	return true
+}
+
+// Deliveries lists deliveries matching q, newest first (by id: ids are
+// ULIDs, so by creation). The cursor is the last id of the previous page,
+// and a page holds the matches with smaller ids: deliveries accepted while
+// a listing is paged through have larger ids, so they never shift it. A
+// Limit of 0 means 50 and more than 1000 means 1000.
+func (s *Store) Deliveries(ctx context.Context, q store.Query) (store.Page, error) {
+	const op = "deliveries"
+	if err := s.usable(ctx); err != nil {
+		return store.Page{}, s.wrap(op, err)
+	}
+	if q.Status != "" && !q.Status.Valid() {
+		return store.Page{}, s.wrap(op, fmt.Errorf("%w: status %q", errInvalid, q.Status))
+	}
+	limit := q.Limit
+	switch {
+	case limit <= 0:
+		limit = defaultLimit
+	case limit > maxLimit:
+		limit = maxLimit
+	}
+	var page store.Page
+	err := s.db.View(func(tx *bolt.Tx) error {
+		page = store.Page{}
+		c := tx.Bucket(bucketDeliveries).Cursor()
+		var k, v []byte
+		if q.Cursor == "" {
+			k, v = c.Last()
+		} else if k, _ = c.Seek([]byte(q.Cursor)); k == nil {
+			k, v = c.Last()
+		} else {
+			// Seek found the first id >= the cursor; the page starts
+			// below it.
+			k, v = c.Prev()
+		}
+		scanned := 0
+		var last []byte // valid for the transaction's life
+		for ; k != nil; k, v = c.Prev() {
+			if scanned++; scanned%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if scanned > maxScan {
+				// Continue below the last row read, which k is not.
+				page.NextCursor = string(last)
+				return nil
+			}
+			last = k
+			var f listFields
+			if err := json.Unmarshal(v, &f); err != nil {
+				return corrupt("delivery "+string(k), err)
+			}
+			if !f.match(&q) {
+				continue
+			}
+			if len(page.Deliveries) == limit {
+				// One more match exists: the listing continues.
+				page.NextCursor = page.Deliveries[limit-1].ID
+				return nil
+			}
+			d := new(store.Delivery)
+			if err := json.Unmarshal(v, d); err != nil {
+				return corrupt("delivery "+string(k), err)
+			}
+			page.Deliveries = append(page.Deliveries, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Page{}, s.wrap(op, err)
+	}
+	return page, nil
+}
