@@ -43,6 +43,9 @@ func Headers(d *config.Destination, id string, ts time.Time, body []byte) http.H
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", buildinfo.UserAgent())
+	// Every delivery carries its id, whatever the signer, so receivers can
+	// drop repeats (delivery is at least once).
+	h.Set("Webhook-Id", id)
 	if d.Signer != nil {
 		d.Signer.Sign(h, plugins.Message{ID: id, Timestamp: ts, Body: body})
 	}

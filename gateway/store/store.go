@@ -73,7 +73,7 @@ type Delivery struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	// NextAttemptAt is when the next attempt is due (pending, retrying).
-	NextAttemptAt time.Time `json:"next_attempt_at,omitempty"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
 	// Attempts is how many attempts were made.
 	Attempts int `json:"attempts"`
 	// LastStatus is the HTTP status of the last attempt (0: none or no
