@@ -1,0 +1,224 @@
+package gateway_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const adminToken = "admin-s3cret-token"
+
+// api calls the admin API with the token and decodes the JSON answer.
+func api(t *testing.T, method, url, token string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if strings.Contains(string(raw), "e2e-secret") || strings.Contains(string(raw), adminToken) {
+		t.Fatalf("%s %s shows a secret: %s", method, url, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, url, err, raw)
+		}
+	}
+	return resp.StatusCode
+}
+
+// TestDeadLetterThenReplay: a receiver that fails dead-letters the delivery
+// after its schedule; the admin API shows every attempt; a replay after the
+// receiver recovers delivers it with the same webhook-id.
+func TestDeadLetterThenReplay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	var healthy atomic.Bool
+	var mu sync.Mutex
+	var ids []string
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ids = append(ids, r.Header.Get("Webhook-Id"))
+		mu.Unlock()
+		if !healthy.Load() {
+			http.Error(w, "receiver is down for maintenance", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer recv.Close()
+
+	dir := t.TempDir()
+	ingest, admin := freeAddr(t), freeAddr(t)
+	cfg := fmt.Sprintf(`
+gateway {
+  listen       = %q
+  admin_listen = %q
+  admin_token  = %q
+}
+storage "embedded" { path = "data/h.db" }
+source "partner" {
+  path = "/in/partner"
+  verify "hmac" { secret = "e2e-secret" }
+}
+destination "flaky" {
+  url           = %q
+  allow_private = true
+  sign "standard_webhooks" { secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }
+  retry {
+    schedule = ["1s"]
+    jitter   = "0%%"
+  }
+}
+route "all" {
+  source       = "partner"
+  destinations = ["flaky"]
+}
+`, ingest, admin, adminToken, recv.URL+"/hook")
+	path := filepath.Join(dir, "config.hcl")
+	os.WriteFile(path, []byte(cfg), 0o644)
+	proc := start(t, path, ingest, admin)
+	defer func() {
+		proc.cmd.Process.Signal(syscall.SIGTERM)
+		proc.cmd.Wait()
+	}()
+
+	body := []byte(`{"identifier":"dlq-1"}`)
+	req, _ := http.NewRequest("POST", "http://"+ingest+"/in/partner", bytes.NewReader(body))
+	req.Header.Set("X-Signature", sign(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 202 {
+		t.Fatalf("ingest: %v %v", err, resp)
+	}
+	resp.Body.Close()
+
+	base := "http://" + admin
+	// Auth: refused without or with a wrong token.
+	if code := api(t, "GET", base+"/api/deliveries", "", nil); code != 401 {
+		t.Fatalf("no token: %d", code)
+	}
+	if code := api(t, "GET", base+"/api/deliveries", "wrong", nil); code != 401 {
+		t.Fatalf("wrong token: %d", code)
+	}
+
+	type attempt struct {
+		N          int     `json:"n"`
+		StatusCode int     `json:"status_code"`
+		Error      string  `json:"error"`
+		Response   string  `json:"response"`
+		LatencyMS  float64 `json:"latency_ms"`
+	}
+	type delivery struct {
+		ID         string          `json:"id"`
+		Status     string          `json:"status"`
+		Attempts   int             `json:"attempts"`
+		DeadReason string          `json:"dead_reason"`
+		Body       json.RawMessage `json:"body"`
+		Log        []attempt       `json:"attempt_log"`
+	}
+	var list struct {
+		Deliveries []delivery `json:"deliveries"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		api(t, "GET", base+"/api/deliveries?status=dead&destination=flaky", adminToken, &list)
+		if len(list.Deliveries) == 1 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(list.Deliveries) != 1 {
+		t.Fatalf("no dead delivery after 20s; logs:\n%s", proc.logs)
+	}
+	var d delivery
+	if code := api(t, "GET", base+"/api/deliveries/"+list.Deliveries[0].ID, adminToken, &d); code != 200 {
+		t.Fatalf("get delivery: %d", code)
+	}
+	if d.Attempts != 2 || len(d.Log) != 2 || d.Log[0].StatusCode != 500 || !strings.Contains(d.Log[1].Response, "down for maintenance") || !strings.Contains(d.DeadReason, "retries exhausted") {
+		t.Fatalf("dead delivery %+v", d)
+	}
+	if string(d.Body) != string(body) {
+		t.Fatalf("body %s", d.Body)
+	}
+	// The dead-letter export holds it with its payload.
+	exp, _ := http.NewRequest("GET", base+"/api/dlq/export", nil)
+	exp.Header.Set("Authorization", "Bearer "+adminToken)
+	er, err := http.DefaultClient.Do(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, _ := io.ReadAll(er.Body)
+	er.Body.Close()
+	if n := strings.Count(strings.TrimSpace(string(lines)), "\n") + 1; n != 1 || !strings.Contains(string(lines), `"identifier":"dlq-1"`) {
+		t.Fatalf("export: %s", lines)
+	}
+
+	// The receiver recovers; replay the destination's dead-letter set.
+	healthy.Store(true)
+	var replayed struct{ Replayed int }
+	if code := api(t, "POST", base+"/api/dlq/replay?destination=flaky", adminToken, &replayed); code != 200 || replayed.Replayed != 1 {
+		t.Fatalf("replay: %d %+v", code, replayed)
+	}
+	for time.Now().Before(deadline) {
+		api(t, "GET", base+"/api/deliveries/"+d.ID, adminToken, &d)
+		if d.Status == "delivered" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if d.Status != "delivered" || d.Attempts != 3 {
+		t.Fatalf("after replay: %+v", d)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ids) != 3 || ids[0] != d.ID || ids[1] != d.ID || ids[2] != d.ID {
+		t.Fatalf("webhook-ids %v, want %s on every attempt", ids, d.ID)
+	}
+	// Unknown ids and bad filters are JSON errors.
+	if code := api(t, "GET", base+"/api/deliveries/dlv_nope", adminToken, nil); code != 404 {
+		t.Errorf("unknown id: %d", code)
+	}
+	if code := api(t, "GET", base+"/api/deliveries?status=lost", adminToken, nil); code != 400 {
+		t.Errorf("bad status: %d", code)
+	}
+	// Health, readiness and metrics need no token.
+	var ready struct {
+		Status     string `json:"status"`
+		ConfigHash string `json:"config_hash"`
+	}
+	if code := api(t, "GET", base+"/readyz", "", &ready); code != 200 || ready.Status != "ready" || len(ready.ConfigHash) != 64 {
+		t.Errorf("readyz %d %+v", code, ready)
+	}
+	mr, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mr.Body)
+	mr.Body.Close()
+	for _, want := range []string{
+		`hookgate_ingest_requests_total{source="partner",status="202"} 1`,
+		`hookgate_delivery_attempts_total{destination="flaky",outcome="dead"} 1`,
+		`hookgate_delivery_attempts_total{destination="flaky",outcome="delivered"} 1`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
