@@ -9,7 +9,7 @@ import (
 // FuzzLoad feeds arbitrary bytes to the loader: it must never panic, and it
 // must return either a config or an error diagnostic, never both or neither.
 func FuzzLoad(f *testing.F) {
-	seeds, _ := filepath.Glob("testdata/*.hcl")
+	seeds, _ := filepath.Glob("../cli/testdata/*.hcl")
 	seeds = append(seeds, "../../config.hcl")
 	more, _ := filepath.Glob("../../examples/*/config.hcl")
 	for _, p := range append(seeds, more...) {

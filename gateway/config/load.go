@@ -151,26 +151,23 @@ func (c *compiler) single(blocks hcl.Blocks, what string) *hcl.Block {
 func (c *compiler) compile(body hcl.Body) hcl.Diagnostics {
 	content, diags := body.Content(rootSchema)
 	c.add(diags...)
-	byType := map[string]hcl.Blocks{}
-	for _, b := range content.Blocks {
-		byType[b.Type] = append(byType[b.Type], b)
-	}
-	c.gateway(c.single(byType["gateway"], "gateway"))
-	c.storage(c.single(byType["storage"], "storage"))
-	c.telemetry(c.single(byType["telemetry"], "telemetry"))
+	groups := byType(content.Blocks)
+	c.gateway(c.single(groups["gateway"], "gateway"))
+	c.storage(c.single(groups["storage"], "storage"))
+	c.telemetry(c.single(groups["telemetry"], "telemetry"))
 
 	c.schemaRanges = map[string]hcl.Range{}
-	for _, b := range byType["schema"] {
+	for _, b := range groups["schema"] {
 		c.schema(b)
 	}
-	for _, b := range byType["source"] {
+	for _, b := range groups["source"] {
 		c.source(b)
 	}
-	for _, b := range byType["destination"] {
+	for _, b := range groups["destination"] {
 		c.destination(b)
 	}
 	used := map[string]bool{}
-	for _, b := range byType["route"] {
+	for _, b := range groups["route"] {
 		if r := c.route(b); r != nil {
 			for _, d := range r.Destinations {
 				used[d.Name] = true
@@ -185,6 +182,15 @@ func (c *compiler) compile(body hcl.Body) hcl.Diagnostics {
 		}
 	}
 	return c.diags
+}
+
+// byType groups blocks by their type.
+func byType(blocks hcl.Blocks) map[string]hcl.Blocks {
+	m := map[string]hcl.Blocks{}
+	for _, b := range blocks {
+		m[b.Type] = append(m[b.Type], b)
+	}
+	return m
 }
 
 // checkName reports a duplicate name among blocks of one type.
@@ -464,11 +470,8 @@ func (c *compiler) source(b *hcl.Block) {
 		c.warnf(v.Range("unknown_events"), "unknown_events without schemas", "Source %q has no schemas, so every event is accepted; unknown_events has no effect.", s.Name)
 	}
 
-	byType := map[string]hcl.Blocks{}
-	for _, nb := range blocks {
-		byType[nb.Type] = append(byType[nb.Type], nb)
-	}
-	if vb := c.single(byType["verify"], "verify"); vb != nil {
+	groups := byType(blocks)
+	if vb := c.single(groups["verify"], "verify"); vb != nil {
 		s.VerifyPlugin = vb.Labels[0]
 		if p := c.plugin(plugins.KindVerify, vb); p != nil {
 			if ver, ok := p.(plugins.Verifier); ok {
@@ -487,7 +490,7 @@ func (c *compiler) source(b *hcl.Block) {
 		c.warnf(b.DefRange, "Source accepts unsigned webhooks",
 			"Source %q has no verify block, so anyone who knows its path can send it events. Add verify \"hmac\" {...} (or token, basic_auth, standard_webhooks), or write verify \"none\" {} to say this is intended.", s.Name)
 	}
-	if cb := c.single(byType["challenge"], "challenge"); cb != nil {
+	if cb := c.single(groups["challenge"], "challenge"); cb != nil {
 		cv, _ := c.decode(cb.Body, challengeBlock, cb.DefRange)
 		ch := &Challenge{}
 		if cv.IsSet("when") {
@@ -498,7 +501,7 @@ func (c *compiler) source(b *hcl.Block) {
 		}
 		s.Challenge = ch
 	}
-	if db := c.single(byType["dedupe"], "dedupe"); db != nil {
+	if db := c.single(groups["dedupe"], "dedupe"); db != nil {
 		dv, _ := c.decode(db.Body, dedupeBlock, db.DefRange)
 		d := &Dedupe{Window: dv.Duration("window")}
 		if dv.IsSet("key") {
@@ -600,11 +603,8 @@ func (c *compiler) destination(b *hcl.Block) {
 		dur, _ := spec.ParseDuration(s)
 		d.Retry.Schedule = append(d.Retry.Schedule, dur)
 	}
-	byType := map[string]hcl.Blocks{}
-	for _, nb := range blocks {
-		byType[nb.Type] = append(byType[nb.Type], nb)
-	}
-	if sb := c.single(byType["sign"], "sign"); sb != nil {
+	groups := byType(blocks)
+	if sb := c.single(groups["sign"], "sign"); sb != nil {
 		d.SignPlugin = sb.Labels[0]
 		if p := c.plugin(plugins.KindSign, sb); p != nil {
 			if s, ok := p.(plugins.Signer); ok {
@@ -614,7 +614,7 @@ func (c *compiler) destination(b *hcl.Block) {
 			}
 		}
 	}
-	if rb := c.single(byType["retry"], "retry"); rb != nil {
+	if rb := c.single(groups["retry"], "retry"); rb != nil {
 		rv, _ := c.decode(rb.Body, retryBlock, rb.DefRange)
 		if rv.IsSet("schedule") {
 			d.Retry.Schedule = rv.DurationList("schedule")
