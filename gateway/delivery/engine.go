@@ -201,6 +201,11 @@ type destLoop struct {
 	freed    chan struct{} // an attempt finished
 	inflight atomic.Int64
 	attempts sync.WaitGroup
+	// recording holds one token per attempt whose request is done but
+	// whose outcome is still being written (at most max): the next
+	// request need not wait for the previous one's commit, and a slow
+	// store still holds the loop back.
+	recording chan struct{}
 }
 
 func (e *Engine) newLoop(d *config.Destination) *destLoop {
@@ -213,6 +218,7 @@ func (e *Engine) newLoop(d *config.Destination) *destLoop {
 		wake:  make(chan struct{}, 1),
 		freed: make(chan struct{}, 1),
 	}
+	l.recording = make(chan struct{}, l.max)
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = defaultTimeout
@@ -340,23 +346,36 @@ func (l *destLoop) start(ctx context.Context, d *store.Delivery) {
 	}
 	l.inflight.Add(1)
 	l.attempts.Go(func() {
-		defer func() {
+		done := false
+		free := func() {
+			if done {
+				return
+			}
+			done = true
 			l.e.release(1)
 			l.inflight.Add(-1)
 			select {
 			case l.freed <- struct{}{}:
 			default:
 			}
-		}()
+		}
+		defer free()
 		// Shutdown does not cut an attempt short: its timeout bounds it.
-		l.deliver(context.WithoutCancel(ctx), d)
+		l.deliver(context.WithoutCancel(ctx), d, free)
 	})
 }
 
-// deliver makes one attempt of d and records its outcome.
-func (l *destLoop) deliver(ctx context.Context, d *store.Delivery) {
+// deliver makes one attempt of d and records its outcome. It calls free
+// once the request is done and the outcome's write has a recording token,
+// so the destination's next attempt starts while this one is recorded:
+// max_concurrency bounds the requests in flight, and the lease (held until
+// Complete) keeps d from being claimed again meanwhile.
+func (l *destLoop) deliver(ctx context.Context, d *store.Delivery, free func()) {
 	r := send(ctx, l.client, l.dest, d, l.e.now)
 	o := decide(l.dest.Retry, d.Attempts, r, l.e.rand)
+	l.recording <- struct{}{}
+	defer func() { <-l.recording }()
+	free()
 
 	log := l.log.With("delivery_id", d.ID, "event_id", d.EventID, "route", d.Route, "attempt", o.Attempt.N)
 	if id := traceID(d.TraceParent); id != "" {

@@ -7,7 +7,9 @@
 // (the delivery engine and ingest do), and it must not be opened by two
 // processes at once (bbolt's file lock enforces it).
 //
-// Writes from concurrent callers of Accept, Claim, Complete and Ping share
-// one transaction and one fsync (group commit, in commit.go). Every write
+// Writes from concurrent callers of Accept, Complete and Ping share one
+// transaction and one fsync (group commit, in commit.go). Every write
 // returns only after its commit is on disk: bbolt's NoSync is never set.
+// Claim writes nothing: leases live in memory (leases.go), since they need
+// not outlive the process that holds the file.
 package embedded

@@ -41,6 +41,7 @@ type Store struct {
 	log    *slog.Logger
 	closed atomic.Bool
 	commit committer
+	leases leaseTable
 }
 
 // lockTimeout is how long Open waits for another process's file lock before
@@ -79,6 +80,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s := &Store{db: db, path: path, now: opts.Now, log: opts.Logger.With("component", "store")}
 	s.commit.db = db
+	s.leases.until = map[string]uint64{}
 	if err := s.init(); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open %s: %w", path, err), db.Close())
 	}
@@ -359,8 +361,9 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 const maxClaim = 1000
 
 // Claim leases up to limit (at most 1000) deliveries to destination that are
-// due at now, oldest due first. Concurrent claims share a transaction; none
-// returns a delivery another has leased.
+// due at now, oldest due first. The leases are kept in memory (see
+// leaseTable), so a Claim reads the file and writes nothing; concurrent
+// claims are serialized, and none returns a delivery another has leased.
 func (s *Store) Claim(ctx context.Context, destination string, now time.Time, limit int, lease time.Duration) ([]*store.Delivery, error) {
 	op := "claim " + destination
 	if err := s.usable(ctx); err != nil {
@@ -376,17 +379,34 @@ func (s *Store) Claim(ctx context.Context, destination string, now time.Time, li
 		return nil, nil
 	}
 	limit = min(limit, maxClaim)
-	until := now.Add(lease)
-	nowN := nanos(now)
+	out, stale, err := s.claim(destination, nanos(now), nanos(now.Add(lease)), limit)
+	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	if len(stale) > 0 {
+		// Rare: an index key without its delivery cannot be claimed;
+		// drop it rather than trip over it forever. The claim stands
+		// whether or not this write succeeds (the next Claim tries
+		// again).
+		if err := s.dropStale(destination, stale); err != nil {
+			s.log.Warn("drop stale due keys", "destination", destination, "error", err)
+		}
+	}
+	return out, nil
+}
+
+// claim leases up to limit deliveries to destination due at nowN until
+// untilN, and returns them with the due keys found stale.
+func (s *Store) claim(destination string, nowN, untilN uint64, limit int) (out []*store.Delivery, stale [][]byte, err error) {
 	prefix := timedPrefix(destination)
-	var out []*store.Delivery
-	err := s.write(func(tx *bolt.Tx) error {
-		out = nil
+	s.leases.mu.Lock()
+	defer s.leases.mu.Unlock()
+	// The transaction starts under the lock: see leaseTable.
+	err = s.db.View(func(tx *bolt.Tx) error {
 		b := bucketsOf(tx)
-		var keys, stale [][]byte
 		c := b.due.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(keys) < limit; k, _ = c.Next() {
-			_, n, _, ok := splitTimedKey(k)
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
+			_, n, id, ok := splitTimedKey(k)
 			if !ok {
 				stale = append(stale, bytes.Clone(k))
 				continue
@@ -394,42 +414,52 @@ func (s *Store) Claim(ctx context.Context, destination string, now time.Time, li
 			if n > nowN {
 				break
 			}
-			keys = append(keys, bytes.Clone(k))
-		}
-		for _, k := range keys {
-			_, _, id, _ := splitTimedKey(k)
+			if u, leased := s.leases.until[id]; leased && u > nowN {
+				continue
+			}
 			d, err := b.delivery(id)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 			if d == nil || d.Status.Finished() || d.Destination != destination {
-				stale = append(stale, k)
+				stale = append(stale, bytes.Clone(k))
 				continue
-			}
-			if err := b.due.Delete(k); err != nil {
-				return err
-			}
-			if err := b.due.Put(timedKey(destination, until, id), nil); err != nil {
-				return err
-			}
-			if err := b.leases.Put([]byte(id), leaseValue(until)); err != nil {
-				return err
 			}
 			out = append(out, d)
 		}
-		// An index key without its delivery cannot be claimed; drop it
-		// rather than trip over it forever.
-		for _, k := range stale {
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range out {
+		s.leases.until[d.ID] = untilN
+	}
+	return out, stale, nil
+}
+
+// dropStale deletes those of destination's due keys that are still stale:
+// malformed, or naming a delivery that is gone, finished or another
+// destination's.
+func (s *Store) dropStale(destination string, keys [][]byte) error {
+	return s.write(func(tx *bolt.Tx) error {
+		b := bucketsOf(tx)
+		for _, k := range keys {
+			if _, _, id, ok := splitTimedKey(k); ok {
+				d, err := b.delivery(id)
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				if d != nil && !d.Status.Finished() && d.Destination == destination {
+					continue
+				}
+			}
 			if err := b.due.Delete(k); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, s.wrap(op, err)
-	}
-	return out, nil
 }
 
 // Complete records attempt o.Attempt of delivery id and files the delivery
@@ -512,13 +542,17 @@ func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error 
 		return b.putDelivery(d)
 	})
 	if err == nil {
+		// Committed (or refused: then the delivery is finished or gone
+		// and its lease, if any, means nothing).
+		s.leases.end(id)
 		err = result
 	}
 	return s.wrap(op, err)
 }
 
-// NextDue returns the earliest due key of destination: a NextAttemptAt, or
-// a lease's end while the delivery is leased.
+// NextDue returns the earliest due time of destination's unfinished
+// deliveries: a NextAttemptAt, or a lease's end while the delivery is
+// leased.
 func (s *Store) NextDue(ctx context.Context, destination string) (time.Time, bool, error) {
 	op := "next due " + destination
 	if err := s.usable(ctx); err != nil {
@@ -529,13 +563,32 @@ func (s *Store) NextDue(ctx context.Context, destination string) (time.Time, boo
 		ok bool
 	)
 	prefix := timedPrefix(destination)
+	s.leases.mu.Lock()
+	defer s.leases.mu.Unlock()
 	err := s.db.View(func(tx *bolt.Tx) error {
+		var first uint64
 		c := tx.Bucket(bucketDue).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			if _, n, _, good := splitTimedKey(k); good {
-				t, ok = fromNanos(n), true
-				return nil
+			_, n, id, good := splitTimedKey(k)
+			if !good {
+				continue
 			}
+			u, leased := s.leases.until[id]
+			if leased {
+				n = u
+			}
+			if !ok || n < first {
+				first, ok = n, true
+			}
+			if !leased {
+				// Every later key is due at or after this one, and a
+				// later leased one ends after its due time (a lease
+				// starts at or after it and is positive).
+				break
+			}
+		}
+		if ok {
+			t = fromNanos(first)
 		}
 		return nil
 	})
@@ -641,19 +694,10 @@ func (b buckets) putDelivery(d *store.Delivery) error {
 	return b.deliveries.Put([]byte(d.ID), v)
 }
 
-// unfileDue removes d's due key, wherever it is (at its lease's end while
-// leased, else at its NextAttemptAt), and its lease.
+// unfileDue removes d's due key, at its NextAttemptAt (a leased
+// delivery's too: leases live in memory, see leaseTable). Its lease, if
+// any, ends once the caller's write is committed.
 func (b buckets) unfileDue(d *store.Delivery) error {
-	if v := b.leases.Get([]byte(d.ID)); v != nil {
-		if until, ok := leaseUntil(v); ok {
-			if err := b.due.Delete(timedKey(d.Destination, until, d.ID)); err != nil {
-				return err
-			}
-		}
-		if err := b.leases.Delete([]byte(d.ID)); err != nil {
-			return err
-		}
-	}
 	return b.due.Delete(timedKey(d.Destination, d.NextAttemptAt, d.ID))
 }
 

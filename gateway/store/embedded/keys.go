@@ -20,11 +20,13 @@ var (
 	// store.Attempt, so a prefix scan reads them oldest first.
 	bucketAttempts = []byte("attempts")
 	// bucketDue: destination, 0x00, big-endian uint64 unix nanos, delivery
-	// id → empty. One key per unfinished delivery, at its NextAttemptAt or,
-	// while it is leased, at the lease's end.
+	// id → empty. One key per unfinished delivery, at its NextAttemptAt.
+	// (Files written before leases moved to memory may hold one at a
+	// lease's end instead; Open moves it back.)
 	bucketDue = []byte("due")
 	// bucketLeases: delivery id → big-endian uint64 unix nanos of the lease's
-	// end. Present while a claimed delivery awaits Complete.
+	// end. No longer written (leases live in memory: leaseTable); Open
+	// recovers those a file written by an earlier version still holds.
 	bucketLeases = []byte("leases")
 	// bucketDead: destination, 0x00, big-endian uint64 unix nanos of
 	// UpdatedAt, delivery id → empty. One key per dead delivery.

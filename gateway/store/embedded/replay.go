@@ -35,6 +35,9 @@ func (s *Store) Retry(ctx context.Context, id string, now time.Time) error {
 		}
 		return b.requeue(d, now)
 	})
+	if err == nil {
+		s.leases.end(id)
+	}
 	return s.wrap(op, err)
 }
 
@@ -128,9 +131,9 @@ func (s *Store) Replay(ctx context.Context, q store.ReplayQuery, now time.Time) 
 		}
 		part := keys[:min(chunk, len(keys))]
 		keys = keys[len(part):]
-		n := 0
+		var requeued []string
 		err := s.db.Update(func(tx *bolt.Tx) error {
-			n = 0
+			requeued = requeued[:0]
 			b := bucketsOf(tx)
 			for _, k := range part {
 				if b.dead.Get(k) == nil {
@@ -153,14 +156,15 @@ func (s *Store) Replay(ctx context.Context, q store.ReplayQuery, now time.Time) 
 				if err := b.requeue(d, now); err != nil {
 					return err
 				}
-				n++
+				requeued = append(requeued, id)
 			}
 			return nil
 		})
 		if err != nil {
 			return total, s.wrap(op, err)
 		}
-		total += n
+		s.leases.end(requeued...)
+		total += len(requeued)
 	}
 	return total, nil
 }
