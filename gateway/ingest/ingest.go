@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -49,6 +50,15 @@ type Handler struct {
 	Now     func() time.Time
 	Logger  *slog.Logger
 	Metrics *telemetry.Metrics
+
+	// countAttrs caches the attribute set of each (source, status) count:
+	// building one hashes it, and did so on every request.
+	countAttrs sync.Map // countKey → metric.MeasurementOption
+}
+
+type countKey struct {
+	source string
+	status int
 }
 
 // errorBody is every error answer.
@@ -223,8 +233,13 @@ func (h *Handler) count(ctx context.Context, source string, status int) {
 	if h.Metrics == nil {
 		return
 	}
-	h.Metrics.IngestRequests.Add(ctx, 1, metric.WithAttributes(
-		attribute.String("source", source), attribute.Int("status", status)))
+	k := countKey{source, status}
+	opt, ok := h.countAttrs.Load(k)
+	if !ok {
+		opt, _ = h.countAttrs.LoadOrStore(k, metric.WithAttributes(
+			attribute.String("source", source), attribute.Int("status", status)))
+	}
+	h.Metrics.IngestRequests.Add(ctx, 1, opt.(metric.MeasurementOption))
 }
 
 func (h *Handler) now() time.Time {
