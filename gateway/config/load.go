@@ -114,8 +114,20 @@ type compiler struct {
 	cfg     *Config
 	diags   hcl.Diagnostics
 
-	schemas      map[string]*rules.Schema
-	schemaRanges map[string]hcl.Range
+	schemas map[string]*rules.Schema
+	// seen holds where each name of each block type was first declared.
+	seen map[string]map[string]hcl.Range
+}
+
+// declared returns where the names of blocks of type what were declared.
+func (c *compiler) declared(what string) map[string]hcl.Range {
+	if c.seen == nil {
+		c.seen = map[string]map[string]hcl.Range{}
+	}
+	if c.seen[what] == nil {
+		c.seen[what] = map[string]hcl.Range{}
+	}
+	return c.seen[what]
 }
 
 func (c *compiler) add(ds ...*hcl.Diagnostic) { c.diags = append(c.diags, ds...) }
@@ -156,7 +168,6 @@ func (c *compiler) compile(body hcl.Body) hcl.Diagnostics {
 	c.storage(c.single(groups["storage"], "storage"))
 	c.telemetry(c.single(groups["telemetry"], "telemetry"))
 
-	c.schemaRanges = map[string]hcl.Range{}
 	for _, b := range groups["schema"] {
 		c.schema(b)
 	}
@@ -345,7 +356,7 @@ func (c *compiler) telemetry(b *hcl.Block) {
 }
 
 func (c *compiler) schema(b *hcl.Block) {
-	if !c.checkName(b, "schema", c.schemaRanges) {
+	if !c.checkName(b, "schema", c.declared("schema")) {
 		return
 	}
 	_, blocks := c.decode(b.Body, schemaBlock, b.DefRange)
@@ -414,12 +425,7 @@ func (c *compiler) checkEnum(f *rules.Field, rng hcl.Range) {
 }
 
 func (c *compiler) source(b *hcl.Block) {
-	if prev := c.cfg.sourceByName[b.Labels[0]]; prev != nil {
-		c.errorf(b.LabelRanges[0], fmt.Sprintf("Duplicate source %q", b.Labels[0]),
-			"Each source needs its own name. Previous definition was at %s.", rangeString(prev.Range))
-		return
-	}
-	if !c.validLabel(b, "source") {
+	if !c.checkName(b, "source", c.declared("source")) {
 		return
 	}
 	v, blocks := c.decode(b.Body, sourceBlock, b.DefRange)
@@ -546,12 +552,7 @@ func (c *compiler) plugin(kind plugins.Kind, b *hcl.Block) any {
 }
 
 func (c *compiler) destination(b *hcl.Block) {
-	if prev := c.cfg.destByName[b.Labels[0]]; prev != nil {
-		c.errorf(b.LabelRanges[0], fmt.Sprintf("Duplicate destination %q", b.Labels[0]),
-			"Each destination needs its own name. Previous definition was at %s.", rangeString(prev.Range))
-		return
-	}
-	if !c.validLabel(b, "destination") {
+	if !c.checkName(b, "destination", c.declared("destination")) {
 		return
 	}
 	v, blocks := c.decode(b.Body, destinationBlock, b.DefRange)
@@ -644,12 +645,7 @@ func validHeaderName(s string) bool {
 }
 
 func (c *compiler) route(b *hcl.Block) *Route {
-	if prev := c.cfg.routeByName[b.Labels[0]]; prev != nil {
-		c.errorf(b.LabelRanges[0], fmt.Sprintf("Duplicate route %q", b.Labels[0]),
-			"Each route needs its own name. Previous definition was at %s.", rangeString(prev.Range))
-		return nil
-	}
-	if !c.validLabel(b, "route") {
+	if !c.checkName(b, "route", c.declared("route")) {
 		return nil
 	}
 	before := len(c.diags)
