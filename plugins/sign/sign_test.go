@@ -31,33 +31,6 @@ func mustSigner(tb testing.TB, name, src string) signer {
 	return s
 }
 
-// checkRefusal fails t unless err is nil when want is empty, or otherwise a
-// refusal wrapping plugins.ErrUnauthorized that mentions want and none of
-// the secrets.
-func checkRefusal(t *testing.T, err error, want string, secrets ...string) {
-	t.Helper()
-	if want == "" {
-		if err != nil {
-			t.Fatalf("refused: %v", err)
-		}
-		return
-	}
-	if err == nil {
-		t.Fatalf("accepted, want a refusal mentioning %q", want)
-	}
-	if !errors.Is(err, plugins.ErrUnauthorized) {
-		t.Errorf("error %v does not wrap plugins.ErrUnauthorized", err)
-	}
-	if !strings.Contains(err.Error(), want) {
-		t.Errorf("error %q does not mention %q", err, want)
-	}
-	for _, s := range secrets {
-		if s != "" && strings.Contains(err.Error(), s) {
-			t.Errorf("error %q leaks %q", err, s)
-		}
-	}
-}
-
 // The published Standard Webhooks test vector (standard-webhooks and svix
 // libraries' tests).
 const (
@@ -127,7 +100,7 @@ func TestStandardWebhooksCheck(t *testing.T) {
 				body = swBody
 			}
 			s := mustSigner(t, "standard_webhooks", `secret = "`+swSecret+`"`)
-			checkRefusal(t, s.Check(tt.header, []byte(body), ts.Add(tt.now)), tt.want, swSecret, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+			plugintest.CheckRefusal(t, s.Check(tt.header, []byte(body), ts.Add(tt.now)), tt.want, swSecret, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 		})
 	}
 }
@@ -178,9 +151,9 @@ func TestHMACCheck(t *testing.T) {
 					h := http.Header{}
 					s.Sign(h, plugins.Message{ID: "d_1", Timestamp: time.Now(), Body: []byte(ghBody)})
 					sig := h.Get("X-Hookgate-Signature")
-					checkRefusal(t, s.Check(h, []byte(ghBody), time.Now()), "")
-					checkRefusal(t, s.Check(h, []byte(ghBody+" "), time.Now()), "signature does not match", ghSecret, sig)
-					checkRefusal(t, s.Check(http.Header{}, []byte(ghBody), time.Now()), "missing X-Hookgate-Signature header", ghSecret)
+					plugintest.CheckRefusal(t, s.Check(h, []byte(ghBody), time.Now()), "")
+					plugintest.CheckRefusal(t, s.Check(h, []byte(ghBody+" "), time.Now()), "signature does not match", ghSecret, sig)
+					plugintest.CheckRefusal(t, s.Check(http.Header{}, []byte(ghBody), time.Now()), "missing X-Hookgate-Signature header", ghSecret)
 				})
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/plugins/internal/plugintest"
 )
 
 func TestBasicAuthVerify(t *testing.T) {
@@ -36,7 +37,7 @@ func TestBasicAuthVerify(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			v := mustVerifier(t, "basic_auth", src)
 			err := v.Verify(&plugins.Request{Method: http.MethodPost, Header: tt.header}, time.Now())
-			checkRefusal(t, err, tt.want, "pa:ss")
+			plugintest.CheckRefusal(t, err, tt.want, "pa:ss")
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/plugins/internal/plugintest"
 )
 
 // GitHub's documented example (docs.github.com, "Validating webhook
@@ -80,7 +81,7 @@ func TestHMACVerify(t *testing.T) {
 			}
 			v := mustVerifier(t, "hmac", tt.src)
 			err := v.Verify(&plugins.Request{Method: http.MethodPost, Header: tt.header, Body: []byte(body)}, time.Now())
-			checkRefusal(t, err, tt.want, ghSecret, ghSHA256, ghSHA1, ghSHA512, ghB64256)
+			plugintest.CheckRefusal(t, err, tt.want, ghSecret, ghSHA256, ghSHA1, ghSHA512, ghB64256)
 		})
 	}
 }
@@ -122,7 +123,7 @@ func TestHMACSignRequest(t *testing.T) {
 					t.Errorf("signature = %s, want GitHub's %s", got, ghSHA256)
 				}
 				err = v.Verify(&plugins.Request{Method: http.MethodPost, Header: h, Body: []byte(ghBody)}, time.Now())
-				checkRefusal(t, err, "")
+				plugintest.CheckRefusal(t, err, "")
 			})
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/plugins/internal/plugintest"
 )
 
 // The published Standard Webhooks test vector (standard-webhooks and svix
@@ -140,7 +141,7 @@ func TestStandardWebhooksVerify(t *testing.T) {
 			}
 			v := mustVerifier(t, "standard_webhooks", src)
 			err := v.Verify(&plugins.Request{Method: http.MethodPost, Header: tt.header, Body: []byte(body)}, ts.Add(tt.now))
-			checkRefusal(t, err, tt.want, secret, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", swSigB64)
+			plugintest.CheckRefusal(t, err, tt.want, secret, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", swSigB64)
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/plugins/internal/plugintest"
 )
 
 func TestTokenVerify(t *testing.T) {
@@ -36,7 +37,7 @@ func TestTokenVerify(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			v := mustVerifier(t, "token", tt.src)
 			err := v.Verify(&plugins.Request{Method: http.MethodPost, Header: tt.header}, time.Now())
-			checkRefusal(t, err, tt.want, tok)
+			plugintest.CheckRefusal(t, err, tt.want, tok)
 		})
 	}
 }

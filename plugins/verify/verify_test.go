@@ -39,33 +39,6 @@ func headers(kv ...string) http.Header {
 	return h
 }
 
-// checkRefusal fails t unless err is nil when want is empty, or otherwise a
-// refusal wrapping plugins.ErrUnauthorized that mentions want and none of
-// the secrets.
-func checkRefusal(t *testing.T, err error, want string, secrets ...string) {
-	t.Helper()
-	if want == "" {
-		if err != nil {
-			t.Fatalf("refused: %v", err)
-		}
-		return
-	}
-	if err == nil {
-		t.Fatalf("accepted, want a refusal mentioning %q", want)
-	}
-	if !errors.Is(err, plugins.ErrUnauthorized) {
-		t.Errorf("error %v does not wrap plugins.ErrUnauthorized", err)
-	}
-	if !strings.Contains(err.Error(), want) {
-		t.Errorf("error %q does not mention %q", err, want)
-	}
-	for _, s := range secrets {
-		if s != "" && strings.Contains(err.Error(), s) {
-			t.Errorf("error %q leaks %q", err, s)
-		}
-	}
-}
-
 func TestRoundTrip(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	body := []byte(`{"type":"creator_insights","connector":"tiktok"}`)
@@ -111,7 +84,7 @@ func TestRoundTrip(t *testing.T) {
 			tampered := append([]byte(nil), body...)
 			tampered[len(tampered)-2] = 'X'
 			err := v.Verify(&plugins.Request{Method: http.MethodPost, Header: h, Body: tampered}, now)
-			checkRefusal(t, err, "signature does not match")
+			plugintest.CheckRefusal(t, err, "signature does not match")
 		})
 	}
 }

@@ -6,6 +6,8 @@
 package plugintest
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -66,4 +68,31 @@ func build(tb testing.TB, kind plugins.Kind, name, src string) (any, error) {
 	tb.Helper()
 	p := Lookup(tb, kind, name)
 	return p.New(Values(tb, p, src, nil))
+}
+
+// CheckRefusal fails t unless err is nil when want is empty, or otherwise a
+// refusal wrapping plugins.ErrUnauthorized that mentions want and none of
+// the secrets.
+func CheckRefusal(t testing.TB, err error, want string, secrets ...string) {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatalf("refused: %v", err)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("accepted, want a refusal mentioning %q", want)
+	}
+	if !errors.Is(err, plugins.ErrUnauthorized) {
+		t.Errorf("error %v does not wrap plugins.ErrUnauthorized", err)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not mention %q", err, want)
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(err.Error(), s) {
+			t.Errorf("error %q leaks %q", err, s)
+		}
+	}
 }
