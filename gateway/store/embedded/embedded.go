@@ -71,6 +71,9 @@ func Open(path string, opts Options) (*Store, error) {
 		// allocates from a large freelist in constant time (etcd's
 		// choice), where the array one scans it.
 		FreelistType: bolt.FreelistMapType,
+		// Like etcd: the freelist is rebuilt at Open instead of written on
+		// every commit, which makes each commit smaller.
+		NoFreelistSync: true,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("store: %s is in use by another hookgate", path)
