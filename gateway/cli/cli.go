@@ -47,6 +47,9 @@ var commands = map[string]command{
 	"send":     {"sign an event the way a source verifies and POST it to the gateway", sendCmd},
 	"sink":     {"a local receiver that prints, checks and fails deliveries", sinkCmd},
 	"bench":    {"load-test the gateway (or a bare relay) end to end", benchCmd},
+
+	"deliveries": {"list deliveries or show one with its attempts (admin API)", deliveriesCmd},
+	"dlq":        {"list, replay or export dead-lettered deliveries (admin API)", dlqCmd},
 }
 
 // Main runs the command named by args[0] and returns the process exit code.

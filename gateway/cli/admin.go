@@ -1,0 +1,553 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway/config"
+)
+
+// defaultAdminURL is where the admin API is looked for when neither a flag,
+// the environment nor the config says.
+const defaultAdminURL = "http://127.0.0.1:8081"
+
+// adminFlags are the flags every admin command shares: where the admin API
+// is and how to authenticate.
+type adminFlags struct {
+	url, token, config *string
+	timeout            *time.Duration
+}
+
+// declareAdminFlags declares -admin, -token, -config and -timeout on fs.
+func declareAdminFlags(env *Env, fs *flag.FlagSet, timeout time.Duration) adminFlags {
+	return adminFlags{
+		url:     fs.String("admin", "", "the admin API's base URL (default $HOOKGATE_ADMIN_URL, else the config's admin_listen)"),
+		token:   fs.String("token", "", "the admin token (default $HOOKGATE_ADMIN_TOKEN, else the config's admin_token)"),
+		config:  configFlag(env, fs),
+		timeout: fs.Duration("timeout", timeout, "give up on the request after this long (0: never)"),
+	}
+}
+
+// adminClient calls the admin API. Its token is only ever sent, never
+// printed.
+type adminClient struct {
+	name    string // the command, for messages: "deliveries", "dlq replay"
+	base    string
+	token   string
+	timeout time.Duration
+	env     *Env
+}
+
+// newAdminClient resolves the admin URL and token: flags first, then
+// $HOOKGATE_ADMIN_URL and $HOOKGATE_ADMIN_TOKEN, then the config file, which
+// is only loaded when something is still missing. A config that cannot be
+// loaded means the default URL and no token.
+func newAdminClient(env *Env, name string, f adminFlags) *adminClient {
+	c := &adminClient{name: name, base: *f.url, token: *f.token, timeout: *f.timeout, env: env}
+	if c.base == "" {
+		if v, ok := env.LookupEnv("HOOKGATE_ADMIN_URL"); ok && v != "" {
+			c.base = v
+		}
+	}
+	if c.token == "" {
+		if v, ok := env.LookupEnv("HOOKGATE_ADMIN_TOKEN"); ok && v != "" {
+			c.token = v
+		}
+	}
+	if c.base == "" || c.token == "" {
+		u, tok := adminFromConfig(env, *f.config)
+		if c.base == "" {
+			c.base = u
+		}
+		if c.token == "" {
+			c.token = tok
+		}
+	}
+	if !strings.Contains(c.base, "://") {
+		c.base = "http://" + c.base
+	}
+	c.base = strings.TrimRight(c.base, "/")
+	return c
+}
+
+// adminFromConfig returns the admin URL and token the config at path names,
+// or the default URL and no token when it cannot be loaded. It prints no
+// diagnostics: the config is only a hint here.
+func adminFromConfig(env *Env, path string) (string, string) {
+	l := &config.Loader{Registry: env.Registry, LookupEnv: env.LookupEnv}
+	cfg, _ := l.Load(path)
+	if cfg == nil {
+		return defaultAdminURL, ""
+	}
+	defer cfg.Close()
+	u := defaultAdminURL
+	if addr := cfg.Gateway.AdminListen; addr != "" {
+		host, port, err := net.SplitHostPort(addr)
+		if err == nil {
+			if host == "" || host == "0.0.0.0" || host == "::" {
+				host = "127.0.0.1"
+			}
+			u = "http://" + net.JoinHostPort(host, port)
+		}
+	}
+	return u, cfg.Gateway.AdminToken.Reveal()
+}
+
+// apiError is an admin API failure, already phrased for the operator.
+type apiError struct{ msg string }
+
+func (e *apiError) Error() string { return e.msg }
+
+// do sends the request and returns the response when its status is 2xx.
+// Otherwise it returns an error carrying the status and the API's
+// {"error": ...} message, or a hint when the gateway cannot be reached. The
+// caller closes the body; cancel releases the request's timeout.
+func (c *adminClient) do(ctx context.Context, method, path string, q url.Values) (resp *http.Response, cancel context.CancelFunc, err error) {
+	cancel = func() {}
+	if c.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+	}
+	u := c.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, nil, &apiError{fmt.Sprintf("connection refused; is the gateway running? (admin API at %s)", c.base)}
+		}
+		return nil, nil, err
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, cancel, nil
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var e struct {
+		Error string `json:"error"`
+	}
+	msg := strings.TrimSpace(string(raw))
+	if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+		msg = e.Error
+	}
+	if msg == "" {
+		return nil, nil, &apiError{resp.Status}
+	}
+	return nil, nil, &apiError{resp.Status + ": " + msg}
+}
+
+// get calls the API and returns the whole 2xx answer.
+func (c *adminClient) get(ctx context.Context, method, path string, q url.Values) ([]byte, error) {
+	resp, cancel, err := c.do(ctx, method, path, q)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read the answer: %w", err)
+	}
+	return raw, nil
+}
+
+// fail prints err for the command and returns exit code 1.
+func (c *adminClient) fail(err error) int {
+	fmt.Fprintf(c.env.Stderr, "hookgate %s: %v\n", c.name, err)
+	return 1
+}
+
+// apiDelivery is a delivery as the admin API shows it.
+type apiDelivery struct {
+	ID            string          `json:"id"`
+	EventID       string          `json:"event_id"`
+	Source        string          `json:"source"`
+	EventType     string          `json:"event_type"`
+	Route         string          `json:"route"`
+	Destination   string          `json:"destination"`
+	Status        string          `json:"status"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+	NextAttemptAt time.Time       `json:"next_attempt_at"`
+	Attempts      int             `json:"attempts"`
+	LastStatus    int             `json:"last_status"`
+	LastError     string          `json:"last_error"`
+	DeadReason    string          `json:"dead_reason"`
+	TraceParent   string          `json:"traceparent"`
+	Body          json.RawMessage `json:"body"`
+	AttemptLog    []apiAttempt    `json:"attempt_log"`
+}
+
+// apiAttempt is one attempt as the admin API shows it.
+type apiAttempt struct {
+	N          int       `json:"n"`
+	At         time.Time `json:"at"`
+	StatusCode int       `json:"status_code"`
+	LatencyMS  float64   `json:"latency_ms"`
+	Error      string    `json:"error"`
+	Response   string    `json:"response"`
+}
+
+// deliveriesCmd is `hookgate deliveries [filters] [-json]` and
+// `hookgate deliveries show ID [-json]`: the admin API's deliveries from the
+// shell.
+func deliveriesCmd(ctx context.Context, env *Env, args []string) int {
+	if len(args) > 0 && args[0] == "show" {
+		return showDelivery(ctx, env, args[1:])
+	}
+	return listDeliveries(ctx, env, "deliveries", args, "")
+}
+
+// listDeliveries lists one page of deliveries as a table (or the API's JSON
+// with -json). fixedStatus, when set, replaces the -status flag (dlq list).
+func listDeliveries(ctx context.Context, env *Env, name string, args []string, fixedStatus string) int {
+	synopsis := "[-status S] [-destination D] [-route R] [-limit N] [-cursor C] [-json] [-admin URL] [-token T]"
+	if fixedStatus != "" {
+		synopsis = strings.Replace(synopsis, "[-status S] ", "", 1)
+	}
+	fs := newFlags(env, name, synopsis)
+	af := declareAdminFlags(env, fs, 30*time.Second)
+	status := new(string)
+	if fixedStatus == "" {
+		fs.StringVar(status, "status", "", "only deliveries in this state: pending, retrying, delivered or dead")
+	} else {
+		*status = fixedStatus
+	}
+	dest := fs.String("destination", "", "only deliveries to this destination")
+	route := fs.String("route", "", "only deliveries of this route")
+	limit := fs.Int("limit", 0, "page size, 1 to 1000 (default the API's, 50)")
+	cursor := fs.String("cursor", "", "continue from a previous page's next-page cursor")
+	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")
+	code, rest := parseMixed(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(rest) != 0 {
+		fs.Usage()
+		return 2
+	}
+	c := newAdminClient(env, name, af)
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("status", *status)
+	set("destination", *dest)
+	set("route", *route)
+	set("cursor", *cursor)
+	if *limit != 0 {
+		q.Set("limit", strconv.Itoa(*limit))
+	}
+	raw, err := c.get(ctx, http.MethodGet, "/api/deliveries", q)
+	if err != nil {
+		return c.fail(err)
+	}
+	if *asJSON {
+		env.Stdout.Write(raw)
+		return 0
+	}
+	var page struct {
+		Deliveries []apiDelivery `json:"deliveries"`
+		NextCursor string        `json:"next_cursor"`
+	}
+	if err := json.Unmarshal(raw, &page); err != nil {
+		return c.fail(fmt.Errorf("unexpected answer: %w", err))
+	}
+	if len(page.Deliveries) == 0 {
+		fmt.Fprintln(env.Stdout, "no deliveries")
+		return 0
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATUS\tDESTINATION\tROUTE\tATTEMPTS\tLAST\tUPDATED")
+	for _, d := range page.Deliveries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.ID, d.Status, d.Destination, d.Route,
+			d.Attempts, lastResult(d), when(d.UpdatedAt))
+	}
+	tw.Flush()
+	if page.NextCursor != "" {
+		fmt.Fprintf(env.Stdout, "next page: -cursor %s\n", page.NextCursor)
+	}
+	return 0
+}
+
+// lastResult is a delivery's last attempt in a few characters: the HTTP
+// status, else the start of the error, else "-".
+func lastResult(d apiDelivery) string {
+	switch {
+	case d.LastStatus != 0:
+		return strconv.Itoa(d.LastStatus)
+	case d.LastError != "":
+		return clip(d.LastError, 40)
+	}
+	return "-"
+}
+
+// clip shortens s to n runes on one line.
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// when formats t for a table, in local time; "-" when zero.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format(time.DateTime)
+}
+
+// showDelivery is `hookgate deliveries show ID [-json]`: one delivery with
+// every attempt and the body sent.
+func showDelivery(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "deliveries show", "ID [-json] [-admin URL] [-token T]")
+	af := declareAdminFlags(env, fs, 30*time.Second)
+	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")
+	code, rest := parseMixed(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(rest) != 1 || rest[0] == "" {
+		fs.Usage()
+		return 2
+	}
+	c := newAdminClient(env, "deliveries", af)
+	raw, err := c.get(ctx, http.MethodGet, "/api/deliveries/"+url.PathEscape(rest[0]), nil)
+	if err != nil {
+		return c.fail(err)
+	}
+	if *asJSON {
+		env.Stdout.Write(raw)
+		return 0
+	}
+	var d apiDelivery
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return c.fail(fmt.Errorf("unexpected answer: %w", err))
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	field := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
+		}
+	}
+	field("id", d.ID)
+	field("status", d.Status)
+	field("event", d.EventID)
+	field("source", d.Source)
+	field("event type", d.EventType)
+	field("route", d.Route)
+	field("destination", d.Destination)
+	field("attempts", strconv.Itoa(d.Attempts))
+	if d.LastStatus != 0 {
+		field("last status", strconv.Itoa(d.LastStatus))
+	}
+	field("last error", d.LastError)
+	field("dead reason", d.DeadReason)
+	field("created", when(d.CreatedAt))
+	field("updated", when(d.UpdatedAt))
+	if !d.NextAttemptAt.IsZero() && (d.Status == "pending" || d.Status == "retrying") {
+		field("next attempt", when(d.NextAttemptAt))
+	}
+	field("traceparent", d.TraceParent)
+	tw.Flush()
+
+	fmt.Fprintln(env.Stdout, "\nattempts:")
+	if len(d.AttemptLog) == 0 {
+		fmt.Fprintln(env.Stdout, "  none yet")
+	} else {
+		tw = tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  N\tAT\tSTATUS\tLATENCY\tERROR")
+		for _, a := range d.AttemptLog {
+			st := "-"
+			if a.StatusCode != 0 {
+				st = strconv.Itoa(a.StatusCode)
+			}
+			lat := time.Duration(a.LatencyMS * float64(time.Millisecond)).Round(10 * time.Microsecond)
+			errText := "-"
+			if a.Error != "" {
+				errText = clip(a.Error, 80)
+			}
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", a.N, when(a.At), st, lat, errText)
+		}
+		tw.Flush()
+	}
+
+	fmt.Fprintln(env.Stdout, "\nbody:")
+	fmt.Fprintln(env.Stdout, bodyText(d.Body))
+	return 0
+}
+
+// bodyText renders a body the API sent as JSON: indented JSON, or the text
+// itself when the body was not JSON (the API sends it as a JSON string).
+func bodyText(b json.RawMessage) string {
+	if len(b) == 0 {
+		return "(empty)"
+	}
+	var s string
+	if b[0] == '"' && json.Unmarshal(b, &s) == nil {
+		return s
+	}
+	var out bytes.Buffer
+	if json.Indent(&out, b, "", "  ") != nil {
+		return string(b)
+	}
+	return out.String()
+}
+
+// dlqCmd is `hookgate dlq list|replay|export`: the dead-letter set from the
+// shell.
+func dlqCmd(ctx context.Context, env *Env, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(env.Stderr, "Usage: hookgate dlq list|replay|export [flags]")
+		return 2
+	}
+	switch args[0] {
+	case "list":
+		return listDeliveries(ctx, env, "dlq list", args[1:], "dead")
+	case "replay":
+		return dlqReplay(ctx, env, args[1:])
+	case "export":
+		return dlqExport(ctx, env, args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(env.Stderr, "Usage: hookgate dlq list|replay|export [flags]")
+		return 0
+	}
+	fmt.Fprintf(env.Stderr, "hookgate dlq: unknown subcommand %q (want list, replay or export)\n", args[0])
+	return 2
+}
+
+// dlqReplay is `hookgate dlq replay [-destination D] [-route R]`: every
+// matching dead delivery becomes pending again.
+func dlqReplay(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "dlq replay", "[-destination D] [-route R] [-admin URL] [-token T]")
+	af := declareAdminFlags(env, fs, 30*time.Second)
+	dest := fs.String("destination", "", "only dead deliveries to this destination")
+	route := fs.String("route", "", "only dead deliveries of this route")
+	code, rest := parseMixed(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(rest) != 0 {
+		fs.Usage()
+		return 2
+	}
+	c := newAdminClient(env, "dlq replay", af)
+	q := url.Values{}
+	if *dest != "" {
+		q.Set("destination", *dest)
+	}
+	if *route != "" {
+		q.Set("route", *route)
+	}
+	raw, err := c.get(ctx, http.MethodPost, "/api/dlq/replay", q)
+	if err != nil {
+		return c.fail(err)
+	}
+	var out struct {
+		Replayed int `json:"replayed"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return c.fail(fmt.Errorf("unexpected answer: %w", err))
+	}
+	noun := "deliveries"
+	if out.Replayed == 1 {
+		noun = "delivery"
+	}
+	fmt.Fprintf(env.Stdout, "replayed %d %s\n", out.Replayed, noun)
+	return 0
+}
+
+// dlqExport is `hookgate dlq export [-o FILE]`: every dead delivery with its
+// payload, streamed as NDJSON to stdout or FILE.
+func dlqExport(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "dlq export", "[-o FILE] [-destination D] [-route R] [-admin URL] [-token T]")
+	af := declareAdminFlags(env, fs, 0)
+	outPath := fs.String("o", "", "write to FILE instead of stdout")
+	dest := fs.String("destination", "", "only dead deliveries to this destination")
+	route := fs.String("route", "", "only dead deliveries of this route")
+	code, rest := parseMixed(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(rest) != 0 {
+		fs.Usage()
+		return 2
+	}
+	c := newAdminClient(env, "dlq export", af)
+	q := url.Values{}
+	if *dest != "" {
+		q.Set("destination", *dest)
+	}
+	if *route != "" {
+		q.Set("route", *route)
+	}
+	resp, cancel, err := c.do(ctx, http.MethodGet, "/api/dlq/export", q)
+	if err != nil {
+		return c.fail(err)
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	var w io.Writer = env.Stdout
+	var f *os.File
+	if *outPath != "" && *outPath != "-" {
+		if f, err = os.Create(*outPath); err != nil {
+			return c.fail(err)
+		}
+		w = f
+	}
+	lines := &lineCounter{w: w}
+	_, err = io.Copy(lines, resp.Body)
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return c.fail(fmt.Errorf("export cut short after %d deliveries: %w", lines.n, err))
+	}
+	if f != nil {
+		fmt.Fprintf(env.Stderr, "exported %d dead deliveries to %s\n", lines.n, *outPath)
+	}
+	return 0
+}
+
+// lineCounter counts the newlines written through it.
+type lineCounter struct {
+	w io.Writer
+	n int
+}
+
+func (l *lineCounter) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	l.n += bytes.Count(p[:n], []byte{'\n'})
+	return n, err
+}
