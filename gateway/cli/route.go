@@ -123,7 +123,7 @@ func routeCmd(_ context.Context, env *Env, args []string) int {
 	case res.Rejected():
 		rep.Status, rep.EventType, rep.Problems = http.StatusUnprocessableEntity, res.EventType, append(rep.Problems, res.Problems...)
 		if res.UnknownEvent {
-			rep.Error = fmt.Sprintf("unknown event type %q", res.EventType)
+			rep.Error = res.UnknownEventError(src)
 		}
 	default:
 		rep.Status, rep.EventType, rep.DedupeKey = http.StatusAccepted, res.EventType, res.DedupeKey

@@ -115,7 +115,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(res.Challenge)
 		return
 	case res.UnknownEvent:
-		h.answer(w, r, src.Name, http.StatusUnprocessableEntity, errorBody{Error: fmt.Sprintf("unknown event type %q", res.EventType), Fields: res.Problems})
+		h.answer(w, r, src.Name, http.StatusUnprocessableEntity, errorBody{Error: res.UnknownEventError(src), Fields: res.Problems})
 		return
 	case len(res.Problems) > 0:
 		h.answer(w, r, src.Name, http.StatusUnprocessableEntity, errorBody{Error: "the event does not match its schema", Fields: res.Problems})

@@ -194,6 +194,11 @@ func TestIngestTable(t *testing.T) {
 				t.Errorf("answer %v", out)
 			}
 		}},
+		{"event without a type", "POST", "/in/influship", `{"kind":"x"}`, signed(`{"kind":"x"}`), 422, func(t *testing.T, out map[string]any, _ http.Header) {
+			if !strings.Contains(out["error"].(string), "the event has no type: event_type (type)") {
+				t.Errorf("answer %v", out)
+			}
+		}},
 		{"body over max_body", "POST", "/in/influship", big, signed(big), 413, nil},
 		{"unknown path", "POST", "/in/nope", tiktok, nil, 404, nil},
 		{"wrong method", "GET", "/in/influship", "", nil, 405, func(t *testing.T, _ map[string]any, h http.Header) {

@@ -47,6 +47,15 @@ type Result struct {
 // type or schema problems.
 func (r *Result) Rejected() bool { return r.UnknownEvent || len(r.Problems) > 0 }
 
+// UnknownEventError is the reason given to the sender of an event whose type
+// has no schema on a source that rejects unknown events.
+func (r *Result) UnknownEventError(src *config.Source) string {
+	if r.EventType == "" && src.EventType != nil {
+		return fmt.Sprintf("the event has no type: event_type (%s) is empty or missing in this payload", src.EventType.Source())
+	}
+	return fmt.Sprintf("unknown event type %q", r.EventType)
+}
+
 // Deliveries returns every (route, destination, body) of the matched routes.
 func (r *Result) Deliveries() []Delivery {
 	var out []Delivery
