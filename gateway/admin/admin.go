@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ type Store interface {
 	Deliveries(ctx context.Context, q store.Query) (store.Page, error)
 	Retry(ctx context.Context, id string, now time.Time) error
 	Replay(ctx context.Context, q store.ReplayQuery, now time.Time) (int, error)
+	Stats(ctx context.Context, since time.Time) ([]store.DestinationStats, error)
 	Ping(ctx context.Context) error
 }
 
@@ -60,6 +62,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/events/{id}", s.getEvent)
 	api.HandleFunc("POST /api/dlq/replay", s.replay)
 	api.HandleFunc("GET /api/dlq/export", s.export)
+	api.HandleFunc("GET /api/stats", s.stats)
 	mux.Handle("/api/", s.auth(api))
 	return mux
 }
@@ -244,6 +247,60 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		query.Cursor = page.NextCursor
 	}
 }
+
+// defaultStatsWindow is the window of GET /api/stats without ?since.
+const defaultStatsWindow = 24 * time.Hour
+
+// statsView is one destination's figures as the API shows them: the
+// store's record plus the latencies in milliseconds.
+type statsView struct {
+	store.DestinationStats
+	MeanMS float64 `json:"mean_ms"`
+	P99MS  float64 `json:"p99_ms"`
+}
+
+// stats is GET /api/stats?since=1h|RFC3339 (default 24h): per destination,
+// deliveries by state (all stored) and attempt figures over the window.
+// Every configured destination is listed, with zeros when it has nothing;
+// destinations no longer configured but with stored deliveries are listed
+// too. Sorted by name.
+func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
+	now := s.now()
+	since := now.Add(-defaultStatsWindow)
+	if v := r.URL.Query().Get("since"); v != "" {
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			since = t
+		} else if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			since = now.Add(-d)
+		} else {
+			writeError(w, http.StatusBadRequest, "since must be an RFC 3339 time or a duration such as 1h")
+			return
+		}
+	}
+	got, err := s.Store.Stats(r.Context(), since)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	byName := make(map[string]store.DestinationStats, len(got))
+	for _, st := range got {
+		byName[st.Destination] = st
+	}
+	for _, d := range s.Current().Destinations {
+		if _, ok := byName[d.Name]; !ok {
+			byName[d.Name] = store.DestinationStats{Destination: d.Name}
+		}
+	}
+	out := make([]statsView, 0, len(byName))
+	for _, st := range byName {
+		out = append(out, statsView{DestinationStats: st, MeanMS: millis(st.MeanLatency), P99MS: millis(st.P99Latency)})
+	}
+	slices.SortFunc(out, func(a, b statsView) int { return strings.Compare(a.Destination, b.Destination) })
+	writeJSON(w, http.StatusOK, map[string]any{"since": since.UTC().Format(time.RFC3339Nano), "destinations": out})
+}
+
+// millis is d in milliseconds, to the microsecond.
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func (s *Server) storeError(w http.ResponseWriter, err error) {
 	switch {

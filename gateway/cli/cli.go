@@ -50,6 +50,7 @@ var commands = map[string]command{
 
 	"deliveries": {"list deliveries or show one with its attempts (admin API)", deliveriesCmd},
 	"dlq":        {"list, replay or export dead-lettered deliveries (admin API)", dlqCmd},
+	"stats":      {"per destination: deliveries by state, success rate, latency, retries (admin API)", statsCmd},
 }
 
 // Main runs the command named by args[0] and returns the process exit code.

@@ -152,6 +152,42 @@ type ReplayQuery struct {
 	Until       time.Time
 }
 
+// DestinationStats sums up one destination's deliveries and recent
+// attempts (Store.Stats). State counts cover every delivery the store holds
+// (Cleanup deletes old finished ones); attempt figures cover the attempts
+// made at or after the window's start.
+type DestinationStats struct {
+	Destination string `json:"destination"`
+	// Deliveries per state, over all stored deliveries.
+	Pending   int `json:"pending"`
+	Retrying  int `json:"retrying"`
+	Delivered int `json:"delivered"`
+	Dead      int `json:"dead"`
+	// Attempts is how many attempts were made in the window.
+	Attempts int `json:"attempts"`
+	// RetryAttempts counts the window's attempts that were retries (N > 1).
+	RetryAttempts int `json:"retry_attempts"`
+	// Succeeded counts the window's attempts answered with a 2xx.
+	Succeeded int `json:"succeeded"`
+	// SuccessRate is Succeeded/Attempts, 0 when there were no attempts.
+	SuccessRate float64 `json:"success_rate"`
+	// MeanLatency and P99Latency are over the window's attempts (0 when
+	// none). P99 is the nearest-rank 99th percentile.
+	MeanLatency time.Duration `json:"mean_latency_ns"`
+	P99Latency  time.Duration `json:"p99_latency_ns"`
+}
+
+// P99 returns the nearest-rank 99th percentile of sorted latencies (0 when
+// empty). Stores share it so they agree on the definition.
+func P99(sorted []time.Duration) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	// Nearest rank: ceil(0.99*n), 1-based.
+	rank := (99*len(sorted) + 99) / 100
+	return sorted[rank-1]
+}
+
 // Errors callers branch on.
 var (
 	// ErrNotFound: no record with that id.
@@ -212,6 +248,13 @@ type Store interface {
 	// deliveries and attempts, and dedupe keys expired at now. It returns
 	// how many events it deleted.
 	Cleanup(ctx context.Context, cutoff, now time.Time) (int, error)
+
+	// Stats sums up deliveries per destination, sorted by destination:
+	// state counts over every delivery currently stored, attempt figures
+	// (attempts, retries, success rate, mean and p99 latency) over the
+	// attempts with At >= since. A destination appears when it has a
+	// stored delivery.
+	Stats(ctx context.Context, since time.Time) ([]DestinationStats, error)
 
 	// Ping reports whether the store can take writes.
 	Ping(ctx context.Context) error

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Cleanup", testCleanup},
 		{"CleanupDedupe", testCleanupDedupe},
 		{"ConcurrentAccept", testConcurrentAccept},
+		{"Stats", testStats},
 		{"Ping", testPing},
 		{"Closed", testClosed},
 	}
@@ -966,4 +968,96 @@ func testClosed(t *testing.T, s store.Store) {
 	_, err := s.Accept(context.Background(), f.ev, f.ds, nil)
 	wantErr(t, "Accept on a closed store", err, store.ErrUnavailable)
 	wantErr(t, "Ping on a closed store", s.Ping(context.Background()), store.ErrUnavailable)
+}
+
+func testStats(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if got, err := s.Stats(ctx, time.Time{}); err != nil || len(got) != 0 {
+		t.Fatalf("Stats on an empty store = %+v, %v; want none", got, err)
+	}
+
+	// "a": one delivery of each state, attempts on both sides of the
+	// window's start at 1h.
+	f := newFixture(at(0), "shop", "order.created",
+		target{route: "r", dest: "a"},                        // delivered on its 2nd attempt
+		target{route: "r", dest: "a", due: 100 * time.Hour},  // stays pending
+		target{route: "r", dest: "a", due: 90 * time.Minute}, // retrying
+		target{route: "r", dest: "a", due: 3 * time.Hour},    // dead
+	)
+	mustAccept(t, s, f)
+	d1, d4, d3 := f.ds[0], f.ds[2], f.ds[3]
+	wantIDs(t, "Claim a at 1s", claimIDs(t, s, "a", at(time.Second), 10, time.Minute), []string{d1.ID})
+	mustComplete(t, s, d1.ID, store.Outcome{
+		Attempt: store.Attempt{At: at(time.Second), StatusCode: 500, Latency: 10 * time.Millisecond, Error: "HTTP 500"},
+		Status:  store.Retrying, NextAttemptAt: at(2 * time.Hour),
+	})
+	wantIDs(t, "Claim a at 90m", claimIDs(t, s, "a", at(90*time.Minute), 10, time.Minute), []string{d4.ID})
+	mustComplete(t, s, d4.ID, store.Outcome{
+		Attempt: store.Attempt{At: at(90 * time.Minute), StatusCode: 503, Latency: 20 * time.Millisecond, Error: "HTTP 503"},
+		Status:  store.Retrying, NextAttemptAt: at(100 * time.Hour),
+	})
+	wantIDs(t, "Claim a at 2h", claimIDs(t, s, "a", at(2*time.Hour), 10, time.Minute), []string{d1.ID})
+	mustComplete(t, s, d1.ID, store.Outcome{
+		Attempt: store.Attempt{At: at(2 * time.Hour), StatusCode: 200, Latency: 30 * time.Millisecond},
+		Status:  store.Delivered,
+	})
+	kill(t, s, d3, at(3*time.Hour)) // 410, 3ms
+
+	// "b": 100 first attempts, all 2xx, latencies 1ms..100ms: the
+	// nearest-rank p99 is 99ms, not the maximum.
+	var targets []target
+	for range 100 {
+		targets = append(targets, target{route: "r", dest: "b", due: 2 * time.Hour})
+	}
+	fb := newFixture(at(0), "shop", "order.created", targets...)
+	mustAccept(t, s, fb)
+	if got := claimIDs(t, s, "b", at(2*time.Hour), 1000, time.Minute); len(got) != 100 {
+		t.Fatalf("Claim b = %d deliveries, want 100", len(got))
+	}
+	for i, d := range fb.ds {
+		mustComplete(t, s, d.ID, store.Outcome{
+			Attempt: store.Attempt{At: at(2*time.Hour + time.Duration(i)*time.Second), StatusCode: 200 + i%2*4, Latency: time.Duration(100-i) * time.Millisecond},
+			Status:  store.Delivered,
+		})
+	}
+
+	near := func(a, b time.Duration) bool { return (a - b).Abs() <= time.Microsecond }
+	check := func(since time.Time, want []store.DestinationStats) {
+		t.Helper()
+		got, err := s.Stats(ctx, since)
+		if err != nil {
+			t.Fatalf("Stats(%s): %v", since.Format(time.RFC3339), err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("Stats(%s) = %+v, want %+v", since.Format(time.RFC3339), got, want)
+		}
+		for i := range want {
+			g, w := got[i], want[i]
+			if g.Destination != w.Destination || g.Pending != w.Pending || g.Retrying != w.Retrying ||
+				g.Delivered != w.Delivered || g.Dead != w.Dead || g.Attempts != w.Attempts ||
+				g.RetryAttempts != w.RetryAttempts || g.Succeeded != w.Succeeded ||
+				math.Abs(g.SuccessRate-w.SuccessRate) > 1e-9 ||
+				!near(g.MeanLatency, w.MeanLatency) || !near(g.P99Latency, w.P99Latency) {
+				t.Errorf("Stats(%s)[%d]:\n got %+v\nwant %+v", since.Format(time.RFC3339), i, g, w)
+			}
+		}
+	}
+	aStates := store.DestinationStats{Destination: "a", Pending: 1, Retrying: 1, Delivered: 1, Dead: 1}
+	bAll := store.DestinationStats{Destination: "b", Delivered: 100, Attempts: 100, Succeeded: 100, SuccessRate: 1,
+		MeanLatency: 50500 * time.Microsecond, P99Latency: 99 * time.Millisecond}
+
+	// Window from 1h: d1's first attempt (500, 10ms) is outside.
+	a := aStates
+	a.Attempts, a.RetryAttempts, a.Succeeded, a.SuccessRate = 3, 1, 1, 1.0/3
+	a.MeanLatency, a.P99Latency = 53*time.Millisecond/3, 30*time.Millisecond
+	check(at(time.Hour), []store.DestinationStats{a, bAll})
+
+	// Every attempt.
+	a = aStates
+	a.Attempts, a.RetryAttempts, a.Succeeded, a.SuccessRate = 4, 1, 1, 0.25
+	a.MeanLatency, a.P99Latency = 63*time.Millisecond/4, 30*time.Millisecond
+	check(time.Time{}, []store.DestinationStats{a, bAll})
+
+	// A window after every attempt: states still counted, no attempts.
+	check(at(5*time.Hour), []store.DestinationStats{aStates, {Destination: "b", Delivered: 100}})
 }

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"text/tabwriter"
+	"time"
+)
+
+// apiStats is one destination's figures as GET /api/stats shows them.
+type apiStats struct {
+	Destination   string  `json:"destination"`
+	Pending       int     `json:"pending"`
+	Retrying      int     `json:"retrying"`
+	Delivered     int     `json:"delivered"`
+	Dead          int     `json:"dead"`
+	Attempts      int     `json:"attempts"`
+	RetryAttempts int     `json:"retry_attempts"`
+	Succeeded     int     `json:"succeeded"`
+	SuccessRate   float64 `json:"success_rate"`
+	MeanMS        float64 `json:"mean_ms"`
+	P99MS         float64 `json:"p99_ms"`
+}
+
+// statsCmd is `hookgate stats [-since 1h] [-json]`: per destination,
+// deliveries by state and the window's attempt figures (admin API).
+func statsCmd(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "stats", "[-since 1h|RFC3339] [-json] [-admin URL] [-token T]")
+	af := declareAdminFlags(env, fs, 30*time.Second)
+	since := fs.String("since", "", "the attempts' window: a duration before now (1h) or an RFC 3339 time (default the API's, 24h)")
+	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")
+	code, rest := parseMixed(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(rest) != 0 {
+		fs.Usage()
+		return 2
+	}
+	c := newAdminClient(env, "stats", af)
+	q := url.Values{}
+	if *since != "" {
+		q.Set("since", *since)
+	}
+	raw, err := c.get(ctx, http.MethodGet, "/api/stats", q)
+	if err != nil {
+		return c.fail(err)
+	}
+	if *asJSON {
+		env.Stdout.Write(raw)
+		return 0
+	}
+	var out struct {
+		Since        time.Time  `json:"since"`
+		Destinations []apiStats `json:"destinations"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return c.fail(fmt.Errorf("unexpected answer: %w", err))
+	}
+	if len(out.Destinations) == 0 {
+		fmt.Fprintln(env.Stdout, "no destinations")
+		return 0
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DESTINATION\tDELIVERED\tRETRYING\tDEAD\tSUCCESS\tMEAN\tP99\tRETRIES")
+	for _, d := range out.Destinations {
+		success, mean, p99 := "-", "-", "-"
+		if d.Attempts > 0 {
+			success = strconv.FormatFloat(d.SuccessRate*100, 'f', 1, 64) + "%"
+			mean, p99 = ms(d.MeanMS), ms(d.P99MS)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%d\n", d.Destination, d.Delivered, d.Retrying, d.Dead,
+			success, mean, p99, d.RetryAttempts)
+	}
+	tw.Flush()
+	fmt.Fprintf(env.Stdout, "attempts since %s\n", when(out.Since))
+	return 0
+}
+
+// ms formats milliseconds as a duration rounded for a table.
+func ms(v float64) string {
+	d := time.Duration(v * float64(time.Millisecond))
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}
