@@ -35,6 +35,12 @@ type Options struct {
 	// Ready, if set, is called once both servers listen, with their
 	// addresses (useful with port 0).
 	Ready func(ingestAddr, adminAddr string)
+	// Path is the config file a reload (SIGHUP, POST /api/reload) reads;
+	// "" means the running config's File.
+	Path string
+	// NewLoader returns the loader a reload compiles with; nil means a
+	// zero config.Loader (the default plugins and the environment).
+	NewLoader func() *config.Loader
 }
 
 // Gateway is a running gateway.
@@ -45,6 +51,10 @@ type Gateway struct {
 	store   store.Store
 	metrics *telemetry.Metrics
 	engine  *delivery.Engine
+
+	// reloadMu serializes reloads; reloadState is theirs.
+	reloadMu    sync.Mutex
+	reloadState reloader
 }
 
 // Run serves cfg until ctx is done, then shuts down: it stops accepting
@@ -60,6 +70,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		g.opts.Now = time.Now
 	}
 	g.current.Store(cfg)
+	g.initReload(cfg)
 
 	st, err := openStore(cfg, g.opts.Now, g.log)
 	if err != nil {
@@ -103,7 +114,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	adminSrv := &http.Server{
 		Handler: (&admin.Server{
 			Current: g.current.Load, Store: st, Metrics: g.metrics, Notify: g.engine.Notify,
-			Now: g.opts.Now, Logger: g.log.With("component", "admin"),
+			Now: g.opts.Now, Logger: g.log.With("component", "admin"), Reload: g.reload,
 		}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -128,6 +139,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	cleanupCtx, stopCleanup := context.WithCancel(context.Background())
 	wg.Add(1)
 	go func() { defer wg.Done(); g.cleanup(cleanupCtx) }()
+	hup := notifySIGHUP()
+	wg.Add(1)
+	go func() { defer wg.Done(); g.watchSIGHUP(cleanupCtx, hup) }()
 
 	g.log.Info("hookgate listening", "ingest", ingestLn.Addr().String(), "admin", adminLn.Addr().String(),
 		"storage", cfg.Storage.Kind, "sources", len(cfg.Sources), "routes", len(cfg.Routes), "destinations", len(cfg.Destinations))
@@ -142,8 +156,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 
 	// Stop taking webhooks first, then let attempts in flight finish.
-	g.log.Info("shutting down", "timeout", cfg.Gateway.ShutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Gateway.ShutdownTimeout)
+	// The shutdown timeout is the latest config's: a reload may change it.
+	timeout := g.current.Load().Gateway.ShutdownTimeout
+	g.log.Info("shutting down", "timeout", timeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := ingestSrv.Shutdown(shutdownCtx); err != nil {
 		ingestSrv.Close()

@@ -11,12 +11,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hookgate/hookgate/gateway/config"
 	"github.com/hookgate/hookgate/gateway/store"
@@ -43,6 +46,35 @@ type Server struct {
 	Notify func(destination string)
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Reload reloads the config file, as SIGHUP does (POST /api/reload).
+	// A config refused for its diagnostics is a *ReloadError. May be nil:
+	// the route then answers 501.
+	Reload func(ctx context.Context) (ReloadResult, error)
+}
+
+// ReloadResult is what a reload did.
+type ReloadResult struct {
+	// Reloaded is false when the file's bytes were those running.
+	Reloaded   bool   `json:"reloaded"`
+	ConfigHash string `json:"config_hash"`
+	// RestartNeeded names the settings that changed but take effect only
+	// after a restart (listen, admin_listen, storage); the running values
+	// were kept.
+	RestartNeeded []string `json:"restart_needed"`
+	// Changes says what changed, e.g. "route billing changed".
+	Changes []string `json:"changes,omitempty"`
+}
+
+// ReloadError is a reload refused because the config has errors; the
+// running config stays.
+type ReloadError struct {
+	Diagnostics hcl.Diagnostics
+	// Text is the diagnostics as `hookgate check` prints them.
+	Text string
+}
+
+func (e *ReloadError) Error() string {
+	return "the config has errors; the running config was kept: " + e.Diagnostics.Error()
 }
 
 // Handler returns the admin routes.
@@ -63,6 +95,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("POST /api/dlq/replay", s.replay)
 	api.HandleFunc("GET /api/dlq/export", s.export)
 	api.HandleFunc("GET /api/stats", s.stats)
+	api.HandleFunc("POST /api/reload", s.reload)
 	mux.Handle("/api/", s.auth(api))
 	return mux
 }
@@ -300,6 +333,51 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 }
 
 // millis is d in milliseconds, to the microsecond.
+// diagnosticView is one diagnostic as the API shows it.
+type diagnosticView struct {
+	Severity string `json:"severity"`
+	Summary  string `json:"summary"`
+	Detail   string `json:"detail,omitempty"`
+	// Range is file:line:col, "" when the diagnostic has no place.
+	Range string `json:"range,omitempty"`
+}
+
+func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
+	if s.Reload == nil {
+		writeError(w, http.StatusNotImplemented, "reload is not available")
+		return
+	}
+	res, err := s.Reload(r.Context())
+	var rerr *ReloadError
+	switch {
+	case errors.As(err, &rerr):
+		diags := []diagnosticView{}
+		for _, d := range rerr.Diagnostics {
+			v := diagnosticView{Severity: "error", Summary: d.Summary, Detail: d.Detail}
+			if d.Severity == hcl.DiagWarning {
+				v.Severity = "warning"
+			}
+			if d.Subject != nil {
+				v.Range = fmt.Sprintf("%s:%d:%d", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
+			}
+			diags = append(diags, v)
+		}
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+			"error":       "the config has errors; the running config was kept",
+			"diagnostics": diags,
+			"text":        rerr.Text,
+		})
+	case err != nil:
+		s.logger().Error("reload", "error", err)
+		writeError(w, http.StatusInternalServerError, "reload failed: "+err.Error())
+	default:
+		if res.RestartNeeded == nil {
+			res.RestartNeeded = []string{}
+		}
+		writeJSON(w, http.StatusOK, res)
+	}
+}
+
 func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func (s *Server) storeError(w http.ResponseWriter, err error) {

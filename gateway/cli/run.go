@@ -6,10 +6,12 @@ import (
 	"log/slog"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/gateway/config"
 )
 
 // runCmd is `hookgate run [-config F]`: loads the config and serves it until
-// SIGINT or SIGTERM, then shuts down cleanly (exit 0).
+// SIGINT or SIGTERM, then shuts down cleanly (exit 0). SIGHUP reloads the
+// config file.
 func runCmd(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "run", "[-config F] [-log-format text|json] [-log-level info|debug|warn|error]")
 	path := configFlag(env, fs)
@@ -38,7 +40,13 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	if cfg == nil {
 		return 1
 	}
-	if err := gateway.Run(ctx, cfg, gateway.Options{Logger: logger}); err != nil {
+	opts := gateway.Options{
+		Logger: logger,
+		Path:   *path,
+		// A reload compiles exactly as start-up did.
+		NewLoader: func() *config.Loader { return &config.Loader{Registry: env.Registry, LookupEnv: env.LookupEnv} },
+	}
+	if err := gateway.Run(ctx, cfg, opts); err != nil {
 		logger.Error("hookgate stopped", "error", err)
 		return 1
 	}

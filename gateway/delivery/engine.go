@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,6 +102,14 @@ type Engine struct {
 	running atomic.Bool
 	mu      sync.Mutex
 	wake    map[string]chan struct{}
+	// While Run runs: its context, the loops by destination name, and the
+	// group every loop (also those Update starts or stops) belongs to.
+	runCtx context.Context
+	loops  map[string]*destLoop
+	loopWG *sync.WaitGroup
+	// pending are the destinations of an Update made while Run was not
+	// running (nil: none); the next Run applies them.
+	pending []*config.Destination
 }
 
 // New returns an engine over st. It starts nothing; Run does.
@@ -162,7 +171,35 @@ func (e *Engine) Run(ctx context.Context, dests []*config.Destination) error {
 	}
 	defer e.running.Store(false)
 
-	var loops []*destLoop
+	if err := checkDests(dests); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	e.mu.Lock()
+	e.runCtx, e.loops, e.loopWG = ctx, map[string]*destLoop{}, &wg
+	e.apply(dests)
+	if e.pending != nil {
+		// An Update raced this Run's start: it is the newer set.
+		e.apply(e.pending)
+		e.pending = nil
+	}
+	e.mu.Unlock()
+
+	<-ctx.Done()
+	e.mu.Lock()
+	// No loop starts from here on: Update sees runCtx nil.
+	e.runCtx, e.loops, e.loopWG = nil, nil, nil
+	e.mu.Unlock()
+	wg.Wait()
+	e.mu.Lock()
+	clear(e.wake)
+	e.pending = nil
+	e.mu.Unlock()
+	return nil
+}
+
+// checkDests reports a destination name given twice.
+func checkDests(dests []*config.Destination) error {
 	seen := map[string]bool{}
 	for _, d := range dests {
 		if d == nil {
@@ -172,37 +209,81 @@ func (e *Engine) Run(ctx context.Context, dests []*config.Destination) error {
 			return fmt.Errorf("delivery: destination %q given twice", d.Name)
 		}
 		seen[d.Name] = true
-		loops = append(loops, e.newLoop(d))
 	}
-	e.mu.Lock()
-	for _, l := range loops {
-		e.wake[l.dest.Name] = l.wake
-	}
-	e.mu.Unlock()
-	defer func() {
-		e.mu.Lock()
-		clear(e.wake)
-		e.mu.Unlock()
-	}()
-
-	var wg sync.WaitGroup
-	for _, l := range loops {
-		wg.Go(func() { l.run(ctx) })
-	}
-	wg.Wait()
 	return nil
+}
+
+// Update changes the destinations Run delivers to, as a config reload does:
+// a destination whose name is already running takes the new settings for
+// its next attempts (URL, headers, signer, timeout, retry schedule,
+// concurrency, rate limit); attempts in flight finish with the settings they
+// started with. A new name starts a loop. A name no longer given stops
+// claiming; its attempts in flight finish, and its deliveries stay in the
+// store, due, for a later config that names it again. (Dead-lettering them
+// with "destination removed" is not done yet.)
+//
+// Update is safe to call concurrently with Run and Notify. Called while Run
+// is not running, it sets the destinations the next Run delivers to instead
+// of those Run is given. Of a name given twice, the last one counts (a
+// compiled config has no duplicates).
+func (e *Engine) Update(dests []*config.Destination) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.runCtx == nil {
+		e.pending = slices.Clone(dests)
+		if e.pending == nil {
+			e.pending = []*config.Destination{}
+		}
+		return
+	}
+	e.apply(dests)
+}
+
+// apply makes the running loops those of dests. e.mu is held and Run is
+// running.
+func (e *Engine) apply(dests []*config.Destination) {
+	keep := map[string]bool{}
+	for _, d := range dests {
+		if d == nil {
+			continue
+		}
+		keep[d.Name] = true
+		if l := e.loops[d.Name]; l != nil {
+			l.update(d)
+			continue
+		}
+		l := e.newLoop(d)
+		ctx, cancel := context.WithCancel(e.runCtx)
+		l.stop = cancel
+		e.loops[d.Name] = l
+		e.wake[d.Name] = l.wake
+		e.loopWG.Go(func() {
+			defer cancel()
+			l.run(ctx)
+		})
+	}
+	for name, l := range e.loops {
+		if keep[name] {
+			continue
+		}
+		// It stops claiming; its attempts in flight finish (Run waits).
+		l.stop()
+		delete(e.loops, name)
+		delete(e.wake, name)
+		e.log.Info("destination removed; its pending deliveries stay in the store", "destination", name)
+	}
 }
 
 // destLoop is one destination's claim loop and its attempts.
 type destLoop struct {
-	e       *Engine
-	dest    *config.Destination
-	log     *slog.Logger
-	client  *http.Client
-	limiter *rate.Limiter // nil: unlimited
-	lease   time.Duration
-	max     int
-	attrs   metric.MeasurementOption
+	e     *Engine
+	name  string
+	log   *slog.Logger
+	attrs metric.MeasurementOption
+	// set is the destination's current settings; Update swaps it, and
+	// each attempt keeps the one it started with.
+	set  atomic.Pointer[destSettings]
+	stop context.CancelFunc
 	// outcomeAttrs are attrs with each outcome, built once: building an
 	// attribute set hashes it.
 	outcomeAttrs map[store.Status]metric.MeasurementOption
@@ -215,37 +296,82 @@ type destLoop struct {
 	// whose outcome is still being written (at most recordDepth*max):
 	// the next request need not wait for the previous one's commit, and
 	// a slow store still holds the loop back.
+	// (sized by the first max_concurrency; an Update does not resize it).
 	recording chan struct{}
+}
+
+// destSettings are what one destination's attempts are made with.
+type destSettings struct {
+	dest    *config.Destination
+	client  *http.Client
+	limiter *rate.Limiter // nil: unlimited
+	lease   time.Duration
+	max     int
 }
 
 func (e *Engine) newLoop(d *config.Destination) *destLoop {
 	l := &destLoop{
 		e:     e,
-		dest:  d,
+		name:  d.Name,
 		log:   e.log.With("destination", d.Name),
-		max:   max(d.MaxConcurrency, 1),
 		attrs: metric.WithAttributes(attribute.String("destination", d.Name)),
 		wake:  make(chan struct{}, 1),
 		freed: make(chan struct{}, 1),
 	}
-	l.recording = make(chan struct{}, recordDepth*l.max)
+	s := e.settings(d, nil)
+	l.set.Store(s)
+	l.recording = make(chan struct{}, recordDepth*s.max)
 	l.outcomeAttrs = map[store.Status]metric.MeasurementOption{}
 	for _, s := range []store.Status{store.Delivered, store.Retrying, store.Dead} {
 		l.outcomeAttrs[s] = metric.WithAttributes(attribute.String("destination", d.Name), attribute.String("outcome", string(s)))
 	}
+	return l
+}
+
+// settings returns the settings of d. The client and the limiter of old
+// (nil: none) are kept when what they are built from did not change.
+func (e *Engine) settings(d *config.Destination, old *destSettings) *destSettings {
+	s := &destSettings{dest: d, max: max(d.MaxConcurrency, 1)}
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = defaultTimeout
 	}
-	l.client = newClient(d, timeout, l.max)
-	l.lease = e.lease
-	if l.lease <= 0 {
-		l.lease = max(2*timeout+10*time.Second, time.Minute)
+	if old != nil && old.dest.Timeout == d.Timeout && old.dest.AllowPrivate == d.AllowPrivate && old.max == s.max {
+		s.client = old.client
+	} else {
+		s.client = newClient(d, timeout, s.max)
 	}
-	if d.RatePerSecond > 0 {
-		l.limiter = rate.NewLimiter(rate.Limit(d.RatePerSecond), max(d.RateBurst, 1))
+	s.lease = e.lease
+	if s.lease <= 0 {
+		s.lease = max(2*timeout+10*time.Second, time.Minute)
 	}
-	return l
+	switch {
+	case d.RatePerSecond <= 0:
+	case old != nil && old.limiter != nil && old.dest.RatePerSecond == d.RatePerSecond && old.dest.RateBurst == d.RateBurst:
+		s.limiter = old.limiter
+	default:
+		s.limiter = rate.NewLimiter(rate.Limit(d.RatePerSecond), max(d.RateBurst, 1))
+	}
+	return s
+}
+
+// update makes d the settings of the loop's next attempts, and wakes the
+// loop (its concurrency or rate may have grown).
+func (l *destLoop) update(d *config.Destination) {
+	old := l.set.Load()
+	if old.dest == d {
+		return
+	}
+	s := l.e.settings(d, old)
+	l.set.Store(s)
+	if s.client != old.client {
+		// Attempts in flight keep theirs; its connections close once idle.
+		old.client.CloseIdleConnections()
+	}
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
 }
 
 // newClient returns the client of one destination: its own transport (so
@@ -277,12 +403,13 @@ func newClient(d *config.Destination, timeout time.Duration, conc int) *http.Cli
 
 // run claims and attempts until ctx is done, then waits for its attempts.
 func (l *destLoop) run(ctx context.Context) {
-	defer l.client.CloseIdleConnections()
+	defer func() { l.set.Load().client.CloseIdleConnections() }()
 	defer l.attempts.Wait()
-	name := l.dest.Name
+	name := l.name
 	var lastErr string // the last store error logged, to log each kind once
 	for ctx.Err() == nil {
-		free := l.max - int(l.inflight.Load())
+		set := l.set.Load()
+		free := set.max - int(l.inflight.Load())
 		if free <= 0 {
 			select {
 			case <-ctx.Done():
@@ -292,10 +419,10 @@ func (l *destLoop) run(ctx context.Context) {
 			continue
 		}
 		n := free
-		if l.limiter != nil {
-			tokens := l.limiter.Tokens()
+		if set.limiter != nil {
+			tokens := set.limiter.Tokens()
 			if tokens < 1 {
-				wait := time.Duration((1-tokens)/float64(l.limiter.Limit())*float64(time.Second)) + time.Millisecond
+				wait := time.Duration((1-tokens)/float64(set.limiter.Limit())*float64(time.Second)) + time.Millisecond
 				if !sleep(ctx, wait, nil) {
 					return
 				}
@@ -313,7 +440,7 @@ func (l *destLoop) run(ctx context.Context) {
 		case <-l.wake:
 		default:
 		}
-		ds, err := l.e.st.Claim(ctx, name, l.e.now(), n, l.lease)
+		ds, err := l.e.st.Claim(ctx, name, l.e.now(), n, set.lease)
 		l.e.release(n - len(ds))
 		if err != nil {
 			if ctx.Err() != nil {
@@ -330,7 +457,7 @@ func (l *destLoop) run(ctx context.Context) {
 		}
 		lastErr = ""
 		for _, d := range ds {
-			l.start(ctx, d)
+			l.start(ctx, set, d)
 		}
 		if len(ds) == n {
 			continue // maybe more are due
@@ -347,14 +474,14 @@ func (l *destLoop) run(ctx context.Context) {
 
 // start runs an attempt of d, which holds one global worker, on a goroutine
 // the loop waits for.
-func (l *destLoop) start(ctx context.Context, d *store.Delivery) {
+func (l *destLoop) start(ctx context.Context, set *destSettings, d *store.Delivery) {
 	// The loop saw the tokens before claiming, so this does not wait in
 	// practice; Wait covers a limiter shared or changed in between.
-	if l.limiter != nil && !l.limiter.Allow() {
-		if err := l.limiter.Wait(ctx); err != nil {
+	if set.limiter != nil && !set.limiter.Allow() {
+		if err := set.limiter.Wait(ctx); err != nil {
 			l.e.release(1)
 			l.log.Info("delivery claimed but not attempted at shutdown; due again when its lease ends",
-				"delivery_id", d.ID, "lease", l.lease)
+				"delivery_id", d.ID, "lease", set.lease)
 			return
 		}
 	}
@@ -375,7 +502,7 @@ func (l *destLoop) start(ctx context.Context, d *store.Delivery) {
 		}
 		defer free()
 		// Shutdown does not cut an attempt short: its timeout bounds it.
-		l.deliver(context.WithoutCancel(ctx), d, free)
+		l.deliver(context.WithoutCancel(ctx), set, d, free)
 	})
 }
 
@@ -384,9 +511,9 @@ func (l *destLoop) start(ctx context.Context, d *store.Delivery) {
 // so the destination's next attempt starts while this one is recorded:
 // max_concurrency bounds the requests in flight, and the lease (held until
 // Complete) keeps d from being claimed again meanwhile.
-func (l *destLoop) deliver(ctx context.Context, d *store.Delivery, free func()) {
-	r := send(ctx, l.client, l.dest, d, l.e.now)
-	o := decide(l.dest.Retry, d.Attempts, r, l.e.rand)
+func (l *destLoop) deliver(ctx context.Context, set *destSettings, d *store.Delivery, free func()) {
+	r := send(ctx, set.client, set.dest, d, l.e.now)
+	o := decide(set.dest.Retry, d.Attempts, r, l.e.rand)
 	l.recording <- struct{}{}
 	defer func() { <-l.recording }()
 	free()

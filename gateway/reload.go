@@ -1,0 +1,264 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/hookgate/hookgate/gateway/admin"
+	"github.com/hookgate/hookgate/gateway/config"
+)
+
+// reloader holds what reloads need between them. mu serializes reloads.
+type reloader struct {
+	path string
+	// src are the bytes of the running config (nil when unknown), to say
+	// which blocks changed.
+	src []byte
+}
+
+// initReload remembers the running config's bytes when the file still
+// holds them.
+func (g *Gateway) initReload(cfg *config.Config) {
+	g.reloadState.path = g.opts.Path
+	if g.reloadState.path == "" {
+		g.reloadState.path = cfg.File
+	}
+	if src, err := os.ReadFile(g.reloadState.path); err == nil && hashOf(src) == cfg.Hash {
+		g.reloadState.src = src
+	}
+}
+
+func hashOf(src []byte) string {
+	sum := sha256.Sum256(src)
+	return hex.EncodeToString(sum[:])
+}
+
+// notifySIGHUP starts catching SIGHUP (before the gateway says it is
+// ready, so that a SIGHUP never kills it); watchSIGHUP handles them.
+func notifySIGHUP() chan os.Signal {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP)
+	return sig
+}
+
+// watchSIGHUP reloads on each signal on sig until ctx is done, then stops
+// catching them.
+func (g *Gateway) watchSIGHUP(ctx context.Context, sig chan os.Signal) {
+	defer signal.Stop(sig)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sig:
+			g.reload(ctx) // it logs what it did
+		}
+	}
+}
+
+// reload reads the config file again and, when its bytes changed and it
+// compiles, publishes it: a new snapshot built beside the running one, which
+// requests already routed keep using. On errors the running config stays
+// and the error is an *admin.ReloadError with the diagnostics. Settings only
+// a restart applies (listen, admin_listen, storage, workers) keep their
+// running values and are named in RestartNeeded. Reloads are serialized.
+func (g *Gateway) reload(ctx context.Context) (admin.ReloadResult, error) {
+	g.reloadMu.Lock()
+	defer g.reloadMu.Unlock()
+	st := &g.reloadState
+	cur := g.current.Load()
+
+	src, err := os.ReadFile(st.path)
+	if err != nil {
+		diags := hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read config file",
+			Detail:   fmt.Sprintf("%s: %v", st.path, err),
+		}}
+		return admin.ReloadResult{}, g.refuse(diags, nil)
+	}
+	if hashOf(src) == cur.Hash {
+		g.log.Info("config reload: file unchanged", "config_hash", cur.Hash)
+		return admin.ReloadResult{ConfigHash: cur.Hash, RestartNeeded: []string{}}, nil
+	}
+
+	l := &config.Loader{}
+	if g.opts.NewLoader != nil {
+		l = g.opts.NewLoader()
+	}
+	next, diags := l.LoadBytes(src, st.path)
+	if diags.HasErrors() {
+		return admin.ReloadResult{}, g.refuse(diags, l.Files())
+	}
+	for _, d := range diags { // warnings
+		g.log.Warn("config reload: "+diagLine(d), "summary", d.Summary)
+	}
+
+	restart := keepRestartOnly(cur, next)
+	changes := diffBlocks(st.src, src, cur, next)
+	g.current.Store(next)
+	g.engine.Update(next.Destinations)
+	st.src = src
+	// The previous config's plugins are not closed: attempts and requests
+	// in flight may still use them.
+
+	args := []any{"config_hash", next.Hash, "changes", strings.Join(changes, ", ")}
+	if len(restart) > 0 {
+		args = append(args, "restart_needed", strings.Join(restart, ", "))
+		g.log.Warn("config reloaded; changes to "+strings.Join(restart, ", ")+" need a restart (the running values are kept)", args...)
+	} else {
+		g.log.Info("config reloaded", args...)
+	}
+	return admin.ReloadResult{Reloaded: true, ConfigHash: next.Hash, RestartNeeded: restart, Changes: changes}, nil
+}
+
+// refuse logs every diagnostic of a refused reload and returns the error.
+func (g *Gateway) refuse(diags hcl.Diagnostics, files map[string]*hcl.File) error {
+	var b bytes.Buffer
+	config.WriteDiagnostics(&b, diags, files)
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			g.log.Error("config reload refused; the running config is kept: " + diagLine(d))
+		}
+	}
+	return &admin.ReloadError{Diagnostics: diags, Text: b.String()}
+}
+
+// diagLine is d on one line: file:line:col: summary: detail.
+func diagLine(d *hcl.Diagnostic) string {
+	var b strings.Builder
+	if d.Subject != nil {
+		fmt.Fprintf(&b, "%s:%d:%d: ", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
+	}
+	b.WriteString(d.Summary)
+	if d.Detail != "" {
+		b.WriteString(": " + d.Detail)
+	}
+	return b.String()
+}
+
+// keepRestartOnly copies into next the running values of the settings only
+// a restart applies, and returns the names of those that differ.
+func keepRestartOnly(cur, next *config.Config) []string {
+	restart := []string{}
+	if next.Gateway.Listen != cur.Gateway.Listen {
+		restart = append(restart, "listen")
+		next.Gateway.Listen = cur.Gateway.Listen
+	}
+	if next.Gateway.AdminListen != cur.Gateway.AdminListen {
+		restart = append(restart, "admin_listen")
+		next.Gateway.AdminListen = cur.Gateway.AdminListen
+	}
+	if next.Gateway.Workers != cur.Gateway.Workers {
+		restart = append(restart, "workers")
+		next.Gateway.Workers = cur.Gateway.Workers
+	}
+	cs, ns := cur.Storage, next.Storage
+	if ns.Kind != cs.Kind || ns.Path != cs.Path || ns.URL.Reveal() != cs.URL.Reveal() || ns.Prefix != cs.Prefix {
+		restart = append(restart, "storage")
+		retention := ns.Retention // the cleanup reads it from the config: it applies now
+		next.Storage = cs
+		next.Storage.Retention = retention
+	}
+	return restart
+}
+
+// diffBlocks names the sources, destinations and routes added, removed and
+// changed from cur to next. A block changed when its text did; without the
+// running config's bytes (oldSrc nil), only additions and removals are told.
+func diffBlocks(oldSrc, newSrc []byte, cur, next *config.Config) []string {
+	oldText, newText := blockTexts(oldSrc), blockTexts(newSrc)
+	var out []string
+	diff := func(kind string, oldNames, newNames []string) {
+		for _, n := range newNames {
+			key := kind + " " + n
+			switch {
+			case !slices.Contains(oldNames, n):
+				out = append(out, key+" added")
+			case oldText != nil && oldText[key] != newText[key]:
+				out = append(out, key+" changed")
+			}
+		}
+		for _, n := range oldNames {
+			if !slices.Contains(newNames, n) {
+				out = append(out, kind+" "+n+" removed")
+			}
+		}
+	}
+	names := func(n int, name func(int) string) []string {
+		s := make([]string, n)
+		for i := range n {
+			s[i] = name(i)
+		}
+		return s
+	}
+	diff("source",
+		names(len(cur.Sources), func(i int) string { return cur.Sources[i].Name }),
+		names(len(next.Sources), func(i int) string { return next.Sources[i].Name }))
+	diff("destination",
+		names(len(cur.Destinations), func(i int) string { return cur.Destinations[i].Name }),
+		names(len(next.Destinations), func(i int) string { return next.Destinations[i].Name }))
+	diff("route",
+		names(len(cur.Routes), func(i int) string { return cur.Routes[i].Name }),
+		names(len(next.Routes), func(i int) string { return next.Routes[i].Name }))
+	if oldText != nil {
+		for _, kind := range []string{"gateway", "storage", "telemetry", "schema"} {
+			if blocksOf(oldText, kind) != blocksOf(newText, kind) {
+				out = append(out, kind+" changed")
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"none"}
+	}
+	return out
+}
+
+// blockTexts maps "type label" of each top-level block of src to its text;
+// nil when src is nil or does not parse.
+func blockTexts(src []byte) map[string]string {
+	if src == nil {
+		return nil
+	}
+	f, diags := hclsyntax.ParseConfig(src, "config.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil
+	}
+	body, ok := f.Body.(*hclsyntax.Body)
+	if !ok {
+		return nil
+	}
+	m := map[string]string{}
+	for _, b := range body.Blocks {
+		key := strings.Join(append([]string{b.Type}, b.Labels...), " ")
+		r := b.Range()
+		m[key] += string(src[r.Start.Byte:r.End.Byte])
+	}
+	return m
+}
+
+// blocksOf is the text of every block of kind in m, in a stable order.
+func blocksOf(m map[string]string, kind string) string {
+	var keys []string
+	for k := range m {
+		if k == kind || strings.HasPrefix(k, kind+" ") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "\x00" + m[k] + "\x00")
+	}
+	return b.String()
+}
