@@ -243,25 +243,11 @@ func listDeliveries(ctx context.Context, env *Env, name string, args []string, f
 	limit := fs.Int("limit", 0, "page size, 1 to 1000 (default the API's, 50)")
 	cursor := fs.String("cursor", "", "continue from a previous page's next-page cursor")
 	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")
-	code, rest := parseMixed(fs, args)
-	if code >= 0 {
+	if code := parseFlagsOnly(fs, args); code >= 0 {
 		return code
 	}
-	if len(rest) != 0 {
-		fs.Usage()
-		return 2
-	}
 	c := newAdminClient(env, name, af)
-	q := url.Values{}
-	set := func(k, v string) {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	set("status", *status)
-	set("destination", *dest)
-	set("route", *route)
-	set("cursor", *cursor)
+	q := query("status", *status, "destination", *dest, "route", *route, "cursor", *cursor)
 	if *limit != 0 {
 		q.Set("limit", strconv.Itoa(*limit))
 	}
@@ -452,22 +438,11 @@ func dlqReplay(ctx context.Context, env *Env, args []string) int {
 	af := declareAdminFlags(env, fs, 30*time.Second)
 	dest := fs.String("destination", "", "only dead deliveries to this destination")
 	route := fs.String("route", "", "only dead deliveries of this route")
-	code, rest := parseMixed(fs, args)
-	if code >= 0 {
+	if code := parseFlagsOnly(fs, args); code >= 0 {
 		return code
 	}
-	if len(rest) != 0 {
-		fs.Usage()
-		return 2
-	}
 	c := newAdminClient(env, "dlq replay", af)
-	q := url.Values{}
-	if *dest != "" {
-		q.Set("destination", *dest)
-	}
-	if *route != "" {
-		q.Set("route", *route)
-	}
+	q := query("destination", *dest, "route", *route)
 	raw, err := c.get(ctx, http.MethodPost, "/api/dlq/replay", q)
 	if err != nil {
 		return c.fail(err)
@@ -494,22 +469,11 @@ func dlqExport(ctx context.Context, env *Env, args []string) int {
 	outPath := fs.String("o", "", "write to FILE instead of stdout")
 	dest := fs.String("destination", "", "only dead deliveries to this destination")
 	route := fs.String("route", "", "only dead deliveries of this route")
-	code, rest := parseMixed(fs, args)
-	if code >= 0 {
+	if code := parseFlagsOnly(fs, args); code >= 0 {
 		return code
 	}
-	if len(rest) != 0 {
-		fs.Usage()
-		return 2
-	}
 	c := newAdminClient(env, "dlq export", af)
-	q := url.Values{}
-	if *dest != "" {
-		q.Set("destination", *dest)
-	}
-	if *route != "" {
-		q.Set("route", *route)
-	}
+	q := query("destination", *dest, "route", *route)
 	resp, cancel, err := c.do(ctx, http.MethodGet, "/api/dlq/export", q)
 	if err != nil {
 		return c.fail(err)
@@ -550,4 +514,30 @@ func (l *lineCounter) Write(p []byte) (int, error) {
 	n, err := l.w.Write(p)
 	l.n += bytes.Count(p[:n], []byte{'\n'})
 	return n, err
+}
+
+// parseFlagsOnly parses args for a command that takes flags and no
+// arguments; it returns the exit code to stop with, or -1 to go on.
+func parseFlagsOnly(fs *flag.FlagSet, args []string) int {
+	code, rest := parseMixed(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(rest) != 0 {
+		fs.Usage()
+		return 2
+	}
+	return -1
+}
+
+// query builds URL parameters from name, value pairs, leaving out empty
+// values.
+func query(kv ...string) url.Values {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	return q
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -33,19 +32,11 @@ func statsCmd(ctx context.Context, env *Env, args []string) int {
 	af := declareAdminFlags(env, fs, 30*time.Second)
 	since := fs.String("since", "", "the attempts' window: a duration before now (1h) or an RFC 3339 time (default the API's, 24h)")
 	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")
-	code, rest := parseMixed(fs, args)
-	if code >= 0 {
+	if code := parseFlagsOnly(fs, args); code >= 0 {
 		return code
 	}
-	if len(rest) != 0 {
-		fs.Usage()
-		return 2
-	}
 	c := newAdminClient(env, "stats", af)
-	q := url.Values{}
-	if *since != "" {
-		q.Set("since", *since)
-	}
+	q := query("since", *since)
 	raw, err := c.get(ctx, http.MethodGet, "/api/stats", q)
 	if err != nil {
 		return c.fail(err)
