@@ -1,14 +1,11 @@
 package sign_test
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
 	"github.com/hookgate/hookgate/plugins"
 	"github.com/hookgate/hookgate/plugins/internal/plugintest"
 	_ "github.com/hookgate/hookgate/plugins/sign"
@@ -178,24 +175,7 @@ func TestConstructionErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := plugintest.Lookup(t, plugins.KindSign, tt.plugin)
-			vals := plugintest.Values(t, p, tt.src, nil)
-			for k, v := range tt.override {
-				vals[k] = spec.Value{V: v, Set: true}
-			}
-			s, err := p.New(vals)
-			if err == nil {
-				t.Fatalf("built %T, want an error about %s", s, tt.attr)
-			}
-			var ae *spec.AttrError
-			if !errors.As(err, &ae) {
-				t.Fatalf("error %v (%T) is not a *spec.AttrError", err, err)
-			}
-			if ae.Attr != tt.attr {
-				t.Errorf("error names %q, want %q: %v", ae.Attr, tt.attr, err)
-			}
-			if tt.secret != "" && strings.Contains(err.Error(), tt.secret) {
-				t.Errorf("error %q leaks the secret", err)
-			}
+			plugintest.CheckAttrError(t, p, tt.src, tt.override, tt.attr, tt.secret)
 		})
 	}
 }

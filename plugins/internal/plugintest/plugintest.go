@@ -96,3 +96,28 @@ func CheckRefusal(t testing.TB, err error, want string, secrets ...string) {
 		}
 	}
 }
+
+// CheckAttrError builds p from src (with override replacing decoded values)
+// and fails t unless construction fails with a *spec.AttrError naming attr
+// whose message does not contain secret.
+func CheckAttrError(t testing.TB, p plugins.Plugin, src string, override map[string]any, attr, secret string) {
+	t.Helper()
+	vals := Values(t, p, src, nil)
+	for k, v := range override {
+		vals[k] = spec.Value{V: v, Set: true}
+	}
+	built, err := p.New(vals)
+	if err == nil {
+		t.Fatalf("built %T, want an error about %s", built, attr)
+	}
+	var ae *spec.AttrError
+	if !errors.As(err, &ae) {
+		t.Fatalf("error %v (%T) is not a *spec.AttrError", err, err)
+	}
+	if ae.Attr != attr {
+		t.Errorf("error names %q, want %q: %v", ae.Attr, attr, err)
+	}
+	if secret != "" && strings.Contains(err.Error(), secret) {
+		t.Errorf("error %q leaks the secret", err)
+	}
+}
