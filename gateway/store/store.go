@@ -243,6 +243,13 @@ type Store interface {
 	// now, and returns how many.
 	Replay(ctx context.Context, q ReplayQuery, now time.Time) (int, error)
 
+	// Abandon dead-letters every unfinished delivery of destination that
+	// is not leased at now (pending, retrying, or whose lease expired),
+	// with reason as its DeadReason, and returns how many. The delivery
+	// engine calls it when a reload removes a destination ("destination
+	// removed"); Retry and Replay bring them back.
+	Abandon(ctx context.Context, destination, reason string, now time.Time) (int, error)
+
 	// Cleanup deletes events whose deliveries are all finished (or that
 	// have none) and were last updated before cutoff, with their
 	// deliveries and attempts, and dedupe keys expired at now. It returns

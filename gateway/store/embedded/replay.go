@@ -168,3 +168,98 @@ func (s *Store) Replay(ctx context.Context, q store.ReplayQuery, now time.Time) 
 	}
 	return total, nil
 }
+
+// Abandon dead-letters destination's unfinished deliveries that are not
+// leased at now, with reason, in chunks. Each chunk holds the lease table
+// while it writes, so no delivery is claimed between the check and the
+// write; a delivery leased meanwhile is left to its attempt.
+func (s *Store) Abandon(ctx context.Context, destination, reason string, now time.Time) (int, error) {
+	op := "abandon " + destination
+	if err := s.usable(ctx); err != nil {
+		return 0, s.wrap(op, err)
+	}
+	if err := checkName("destination", destination, false); err != nil {
+		return 0, s.wrap(op, err)
+	}
+	var keys [][]byte
+	prefix := timedPrefix(destination)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := bucketsOf(tx).due.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			keys = append(keys, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, s.wrap(op, err)
+	}
+	nowN := nanos(now)
+	total := 0
+	for len(keys) > 0 {
+		if err := s.usable(ctx); err != nil {
+			return total, s.wrap(op, err)
+		}
+		part := keys[:min(chunk, len(keys))]
+		keys = keys[len(part):]
+		n, err := s.abandon(destination, reason, now, nowN, part)
+		if err != nil {
+			return total, s.wrap(op, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// abandon dead-letters the deliveries of due keys that are still due,
+// unfinished and not leased at nowN, in one transaction.
+func (s *Store) abandon(destination, reason string, now time.Time, nowN uint64, keys [][]byte) (int, error) {
+	s.leases.mu.Lock()
+	defer s.leases.mu.Unlock()
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		n = 0
+		b := bucketsOf(tx)
+		for _, k := range keys {
+			if b.due.Get(k) == nil {
+				continue // attempted, retried or abandoned meanwhile
+			}
+			_, _, id, ok := splitTimedKey(k)
+			if !ok {
+				continue
+			}
+			if u, leased := s.leases.until[id]; leased && u > nowN {
+				continue
+			}
+			d, err := b.delivery(id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if d.Status.Finished() || d.Destination != destination {
+				continue
+			}
+			if err := b.unfileDue(d); err != nil {
+				return err
+			}
+			d.Status = store.Dead
+			d.DeadReason = reason
+			d.NextAttemptAt = time.Time{}
+			d.UpdatedAt = now
+			if err := b.dead.Put(timedKey(d.Destination, now, d.ID), nil); err != nil {
+				return err
+			}
+			if err := b.putDelivery(d); err != nil {
+				return err
+			}
+			delete(s.leases.until, id) // an expired lease, if any
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

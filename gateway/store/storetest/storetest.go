@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeliveriesPaginationWhileAccepting", testPaginationWhileAccepting},
 		{"Retry", testRetry},
 		{"Replay", testReplay},
+		{"Abandon", testAbandon},
 		{"Cleanup", testCleanup},
 		{"CleanupDedupe", testCleanupDedupe},
 		{"ConcurrentAccept", testConcurrentAccept},
@@ -798,6 +799,69 @@ func testReplay(t *testing.T, s store.Store) {
 		}
 	}
 	wantIDs(t, "Claim(a) after replays", sorted(claimIDs(t, s, "a", now, 10, time.Minute)), sorted(all))
+}
+
+// testAbandon: a removed destination's waiting deliveries (pending, due
+// later, retrying, or with an expired lease) go dead with the reason; one
+// in flight, finished ones and other destinations' are left alone; Replay
+// brings them back.
+func testAbandon(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	expired := accept(t, s, at(0), target{route: "r", dest: "gone"})
+	delivered := accept(t, s, at(0), target{route: "r", dest: "gone"})
+	retrying := accept(t, s, at(0), target{route: "r", dest: "gone"})
+	other := accept(t, s, at(0), target{route: "r", dest: "kept"})
+	wantIDs(t, "Claim(gone) at +1s", sorted(claimIDs(t, s, "gone", at(time.Second), 1000, time.Minute)),
+		sorted([]string{expired.ID, delivered.ID, retrying.ID}))
+	mustComplete(t, s, delivered.ID, store.Outcome{
+		Attempt: store.Attempt{At: at(time.Second), StatusCode: 200},
+		Status:  store.Delivered,
+	})
+	mustComplete(t, s, retrying.ID, store.Outcome{
+		Attempt:       store.Attempt{At: at(time.Second), StatusCode: 500, Error: "HTTP 500"},
+		Status:        store.Retrying,
+		NextAttemptAt: at(time.Hour),
+	})
+	// expired stays leased until +61s, and is abandoned after that.
+	inFlight := accept(t, s, at(2*time.Second), target{route: "r", dest: "gone"})
+	wantIDs(t, "Claim(gone) at +3s", claimIDs(t, s, "gone", at(3*time.Second), 1000, 10*time.Minute), []string{inFlight.ID})
+	pending := accept(t, s, at(4*time.Second), target{route: "r", dest: "gone"})
+	later := accept(t, s, at(4*time.Second), target{route: "r", dest: "gone", due: 24 * time.Hour})
+
+	now := at(100 * time.Second)
+	n, err := s.Abandon(ctx, "gone", "destination removed", now)
+	if err != nil {
+		t.Fatalf("Abandon: %v", err)
+	}
+	wantDead := []*store.Delivery{expired, retrying, pending, later}
+	if n != len(wantDead) {
+		t.Errorf("Abandon = %d, want %d", n, len(wantDead))
+	}
+	for _, d := range wantDead {
+		got := wantStatus(t, s, d.ID, store.Dead)
+		if got.DeadReason != "destination removed" {
+			t.Errorf("%s: dead reason %q, want %q", d.ID, got.DeadReason, "destination removed")
+		}
+		if !got.NextAttemptAt.IsZero() {
+			t.Errorf("%s: dead with NextAttemptAt %s", d.ID, got.NextAttemptAt)
+		}
+	}
+	wantStatus(t, s, inFlight.ID, store.Pending)
+	wantStatus(t, s, delivered.ID, store.Delivered)
+	wantStatus(t, s, other.ID, store.Pending)
+	if got := claimIDs(t, s, "gone", at(200*time.Second), 1000, time.Minute); len(got) != 0 {
+		t.Errorf("Claim(gone) after Abandon = %v, want none (%s is in flight)", got, inFlight.ID)
+	}
+	if _, ok, err := s.NextDue(ctx, "kept"); err != nil || !ok {
+		t.Errorf("NextDue(kept) = %v, %v; want the other destination untouched", ok, err)
+	}
+	r, err := s.Replay(ctx, store.ReplayQuery{Destination: "gone"}, at(2*time.Hour))
+	if err != nil || r != len(wantDead) {
+		t.Fatalf("Replay(gone) = %d, %v; want %d", r, err, len(wantDead))
+	}
+	if n, err := s.Abandon(ctx, "nobody", "destination removed", now); err != nil || n != 0 {
+		t.Errorf("Abandon(nobody) = %d, %v; want 0, nil", n, err)
+	}
 }
 
 func testCleanup(t *testing.T, s store.Store) {
