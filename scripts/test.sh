@@ -28,6 +28,21 @@ go version
 # The race detector needs cgo and a C compiler.
 command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
 export CGO_ENABLED=1
+# Real servers the tests start on loopback: redis-server (Redis store, cluster
+# tests), Chromium (dashboard browser test), Jaeger all-in-one (tracing e2e).
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+export PATH="$(go env GOPATH)/bin:$PATH"
+if ! command -v all-in-one >/dev/null 2>&1; then
+  echo "installing Jaeger all-in-one v1.45.0"
+  go install github.com/jaegertracing/jaeger/cmd/all-in-one@v1.45.0
+fi
+redis-server --version
+chromium --version 2>/dev/null || true
+command -v all-in-one
 
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './vendor/*'))
