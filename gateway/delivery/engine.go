@@ -22,13 +22,19 @@ import (
 )
 
 // Store is what the engine needs of a store: claim due deliveries, record
-// each attempt's outcome, and learn when the next one is due. store.Store
+// each attempt's outcome, learn when the next one is due, and dead-letter
+// the waiting deliveries of a destination a reload removed. store.Store
 // satisfies it.
 type Store interface {
 	Claim(ctx context.Context, destination string, now time.Time, limit int, lease time.Duration) ([]*store.Delivery, error)
 	Complete(ctx context.Context, deliveryID string, o store.Outcome) error
 	NextDue(ctx context.Context, destination string) (t time.Time, ok bool, err error)
+	Abandon(ctx context.Context, destination, reason string, now time.Time) (int, error)
 }
+
+// RemovedReason is the dead reason of the deliveries that were waiting for
+// a destination when a reload removed it.
+const RemovedReason = "destination removed"
 
 var _ Store = (store.Store)(nil)
 
@@ -218,9 +224,10 @@ func checkDests(dests []*config.Destination) error {
 // its next attempts (URL, headers, signer, timeout, retry schedule,
 // concurrency, rate limit); attempts in flight finish with the settings they
 // started with. A new name starts a loop. A name no longer given stops
-// claiming; its attempts in flight finish, and its deliveries stay in the
-// store, due, for a later config that names it again. (Dead-lettering them
-// with "destination removed" is not done yet.)
+// claiming; its attempts in flight finish and record their outcomes, then
+// its waiting deliveries go to the dead-letter set with RemovedReason, to be
+// replayed once a config names it again. (A name given again before that
+// finishes keeps its deliveries waiting.)
 //
 // Update is safe to call concurrently with Run and Notify. Called while Run
 // is not running, it sets the destinations the next Run delivers to instead
@@ -270,8 +277,33 @@ func (e *Engine) apply(dests []*config.Destination) {
 		l.stop()
 		delete(e.loops, name)
 		delete(e.wake, name)
-		e.log.Info("destination removed; its pending deliveries stay in the store", "destination", name)
+		e.loopWG.Go(func() { e.abandon(l) })
 	}
+}
+
+// abandon waits for removed loop l to finish its attempts, then
+// dead-letters its destination's waiting deliveries, unless the
+// destination was given again meanwhile or the engine is stopping (then
+// they wait in the store for a config that names it).
+func (e *Engine) abandon(l *destLoop) {
+	<-l.done
+	e.mu.Lock()
+	back := e.loops[l.name] != nil
+	stopping := e.runCtx == nil || e.runCtx.Err() != nil
+	e.mu.Unlock()
+	if back || stopping {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n, err := e.st.Abandon(ctx, l.name, RemovedReason, e.now())
+	if err != nil {
+		l.log.Error("destination removed; dead-lettering its waiting deliveries failed, they stay due for a config that names it",
+			"dead_lettered", n, "error", err)
+		return
+	}
+	l.log.Info("destination removed; its waiting deliveries are dead-lettered (replay them once it is back)",
+		"dead_lettered", n, "reason", RemovedReason)
 }
 
 // destLoop is one destination's claim loop and its attempts.
@@ -290,6 +322,7 @@ type destLoop struct {
 
 	wake     chan struct{} // Notify
 	freed    chan struct{} // an attempt finished
+	done     chan struct{} // closed when run has returned
 	inflight atomic.Int64
 	attempts sync.WaitGroup
 	// recording holds one token per attempt whose request is done but
@@ -317,6 +350,7 @@ func (e *Engine) newLoop(d *config.Destination) *destLoop {
 		attrs: metric.WithAttributes(attribute.String("destination", d.Name)),
 		wake:  make(chan struct{}, 1),
 		freed: make(chan struct{}, 1),
+		done:  make(chan struct{}),
 	}
 	s := e.settings(d, nil)
 	l.set.Store(s)
@@ -403,6 +437,7 @@ func newClient(d *config.Destination, timeout time.Duration, conc int) *http.Cli
 
 // run claims and attempts until ctx is done, then waits for its attempts.
 func (l *destLoop) run(ctx context.Context) {
+	defer close(l.done)
 	defer func() { l.set.Load().client.CloseIdleConnections() }()
 	defer l.attempts.Wait()
 	name := l.name

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,16 +54,25 @@ destination "d" {
 }
 
 // TestUpdateAddsAndRemovesDestinations: a new name starts delivering; a
-// removed one stops claiming and its deliveries stay pending.
+// removed one stops claiming, its waiting deliveries are dead-lettered as
+// "destination removed", and a replay delivers them once it is back.
 func TestUpdateAddsAndRemovesDestinations(t *testing.T) {
 	t.Parallel()
-	a := newReceiver(t, nil)
+	var aUp atomic.Bool
+	a := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if !aUp.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	})
 	b := newReceiver(t, nil)
 	dest := func(name, url string) string {
 		return fmt.Sprintf(`
 destination %q {
   url           = "%s/hooks"
   allow_private = true
+  retry {
+    schedule = ["1h"]
+  }
 }
 `, name, url)
 	}
@@ -75,24 +85,31 @@ destination %q {
 		t.Fatalf("b's delivery is %s, want delivered", d.Status)
 	}
 
-	// Remove a: its loop stops; a delivery stored for it stays pending.
-	r.e.Update(mustDests(t, dest("b", b.URL)))
-	time.Sleep(100 * time.Millisecond) // the loop notices its end
+	// a fails once: its delivery waits an hour for its retry.
 	idA := accept(t, st, "a", `{"to":"a"}`)
 	r.e.Notify("a")
-	time.Sleep(300 * time.Millisecond) // many polls
-	d, _, err := st.Delivery(t.Context(), idA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Status.Finished() || len(a.got()) != 0 {
-		t.Fatalf("a removed destination was delivered to: %s, %d requests", d.Status, len(a.got()))
+	waitUntil(t, "a's first attempt", func() bool {
+		d, _, err := st.Delivery(t.Context(), idA)
+		return err == nil && d.Status == store.Retrying
+	})
+
+	// Remove a: the waiting delivery is dead-lettered with the reason.
+	r.e.Update(mustDests(t, dest("b", b.URL)))
+	d, attempts := waitFinished(t, st, idA)
+	if d.Status != store.Dead || d.DeadReason != delivery.RemovedReason || len(attempts) != 1 {
+		t.Fatalf("a's delivery after removal: %s (%q) with %d attempts; want dead (%q) with 1",
+			d.Status, d.DeadReason, len(attempts), delivery.RemovedReason)
 	}
 
-	// Named again, it delivers what waited.
+	// Named again and replayed, it is delivered, keeping its attempts.
+	aUp.Store(true)
 	r.e.Update(mustDests(t, dest("a", a.URL)+dest("b", b.URL)))
-	if d, _ := waitFinished(t, st, idA); d.Status != store.Delivered {
-		t.Fatalf("a's delivery is %s, want delivered", d.Status)
+	if n, err := st.Replay(t.Context(), store.ReplayQuery{Destination: "a"}, time.Now()); err != nil || n != 1 {
+		t.Fatalf("Replay(a) = %d, %v; want 1", n, err)
+	}
+	r.e.Notify("a")
+	if d, attempts := waitFinished(t, st, idA); d.Status != store.Delivered || len(attempts) != 2 {
+		t.Fatalf("a's replayed delivery is %s after %d attempts, want delivered after 2", d.Status, len(attempts))
 	}
 }
 
