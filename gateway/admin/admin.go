@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +37,8 @@ type Store interface {
 	Replay(ctx context.Context, q store.ReplayQuery, now time.Time) (int, error)
 	Stats(ctx context.Context, since time.Time) ([]store.DestinationStats, error)
 	Ping(ctx context.Context) error
+	// Accept stores the sample event of POST /api/destinations/{name}/test.
+	Accept(ctx context.Context, ev *store.Event, ds []*store.Delivery, dd *store.Dedupe) (string, error)
 }
 
 // Server serves the admin API.
@@ -96,7 +100,9 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/dlq/export", s.export)
 	api.HandleFunc("GET /api/stats", s.stats)
 	api.HandleFunc("POST /api/reload", s.reload)
+	api.HandleFunc("POST /api/destinations/{name}/test", s.testDestination)
 	mux.Handle("/api/", s.auth(api))
+	s.dashboard(mux)
 	return mux
 }
 
@@ -105,6 +111,12 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := s.Current().Gateway.AdminToken
+		if tok.Empty() && !loopbackHost(r.Host) {
+			// Without a token the admin server listens on loopback only;
+			// a foreign Host is a browser tricked by DNS rebinding.
+			writeError(w, http.StatusForbidden, "without an admin_token the admin API answers only to a loopback Host")
+			return
+		}
 		if !tok.Empty() {
 			given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || !tok.Equal(given) {
@@ -128,9 +140,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "config_hash": cfg.Hash, "config_loaded_at": cfg.LoadedAt.UTC()})
 }
 
-// deliveryView is a delivery as the API shows it: the body as JSON.
+// deliveryView is a delivery as the API shows it: the body as JSON, and the
+// trace id of its traceparent.
 type deliveryView struct {
 	*store.Delivery
+	TraceID  string          `json:"trace_id,omitempty"`
 	Body     json.RawMessage `json:"body,omitempty"`
 	Attempts []attemptView   `json:"attempt_log,omitempty"`
 }
@@ -141,7 +155,7 @@ type attemptView struct {
 }
 
 func view(d *store.Delivery, attempts []store.Attempt, withBody bool) deliveryView {
-	v := deliveryView{Delivery: d}
+	v := deliveryView{Delivery: d, TraceID: traceID(d.TraceParent)}
 	if withBody {
 		v.Body = rawJSON(d.Body)
 	}
@@ -204,16 +218,43 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, view(d, attempts, true))
 }
 
+// eventView is an event as the API shows it: the body as JSON, the trace
+// id, and a summary of each of its deliveries still stored.
+type eventView struct {
+	*store.Event
+	TraceID    string          `json:"trace_id,omitempty"`
+	Body       json.RawMessage `json:"body"`
+	Deliveries []deliveryView  `json:"deliveries"`
+}
+
+// event loads an event and its deliveries (without their bodies and
+// attempts).
+func (s *Server) event(ctx context.Context, id string) (eventView, error) {
+	ev, err := s.Store.Event(ctx, id)
+	if err != nil {
+		return eventView{}, err
+	}
+	v := eventView{Event: ev, TraceID: traceID(ev.TraceParent), Body: rawJSON(ev.Body), Deliveries: []deliveryView{}}
+	for _, did := range ev.DeliveryIDs {
+		d, _, err := s.Store.Delivery(ctx, did)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // cleaned up
+		}
+		if err != nil {
+			return eventView{}, err
+		}
+		v.Deliveries = append(v.Deliveries, view(d, nil, false))
+	}
+	return v, nil
+}
+
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
-	ev, err := s.Store.Event(r.Context(), r.PathValue("id"))
+	v, err := s.event(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.storeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		*store.Event
-		Body json.RawMessage `json:"body"`
-	}{ev, rawJSON(ev.Body)})
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) {
@@ -285,18 +326,52 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 const defaultStatsWindow = 24 * time.Hour
 
 // statsView is one destination's figures as the API shows them: the
-// store's record plus the latencies in milliseconds.
+// store's record over the requested window plus the latencies in
+// milliseconds, and the attempt figures of the last hour and the last 24
+// hours side by side.
 type statsView struct {
 	store.DestinationStats
-	MeanMS float64 `json:"mean_ms"`
-	P99MS  float64 `json:"p99_ms"`
+	MeanMS   float64     `json:"mean_ms"`
+	P99MS    float64     `json:"p99_ms"`
+	LastHour windowStats `json:"last_hour"`
+	LastDay  windowStats `json:"last_24h"`
+}
+
+// windowStats are one window's attempt figures.
+type windowStats struct {
+	Attempts      int     `json:"attempts"`
+	RetryAttempts int     `json:"retry_attempts"`
+	Succeeded     int     `json:"succeeded"`
+	SuccessRate   float64 `json:"success_rate"`
+	MeanMS        float64 `json:"mean_ms"`
+	P99MS         float64 `json:"p99_ms"`
+}
+
+func window(st store.DestinationStats) windowStats {
+	return windowStats{
+		Attempts: st.Attempts, RetryAttempts: st.RetryAttempts, Succeeded: st.Succeeded,
+		SuccessRate: st.SuccessRate, MeanMS: millis(st.MeanLatency), P99MS: millis(st.P99Latency),
+	}
+}
+
+// statsAnswer is GET /api/stats.
+type statsAnswer struct {
+	// Since is the start of the requested window (?since, default 24h),
+	// which the top-level figures of each destination cover.
+	Since time.Time `json:"since"`
+	// Windows are the starts of the last_hour and last_24h windows.
+	Windows struct {
+		LastHour time.Time `json:"last_hour"`
+		LastDay  time.Time `json:"last_24h"`
+	} `json:"windows"`
+	Destinations []statsView `json:"destinations"`
 }
 
 // stats is GET /api/stats?since=1h|RFC3339 (default 24h): per destination,
-// deliveries by state (all stored) and attempt figures over the window.
-// Every configured destination is listed, with zeros when it has nothing;
-// destinations no longer configured but with stored deliveries are listed
-// too. Sorted by name.
+// deliveries by state (all stored) and attempt figures over the window, and
+// over the last hour and last 24 hours. Every configured destination is
+// listed, with zeros when it has nothing; destinations no longer
+// configured but with stored deliveries are listed too. Sorted by name.
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	since := now.Add(-defaultStatsWindow)
@@ -310,29 +385,60 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	got, err := s.Store.Stats(r.Context(), since)
+	ans, err := s.statsAt(r.Context(), now, since)
 	if err != nil {
 		s.storeError(w, err)
 		return
 	}
-	byName := make(map[string]store.DestinationStats, len(got))
-	for _, st := range got {
-		byName[st.Destination] = st
-	}
-	for _, d := range s.Current().Destinations {
-		if _, ok := byName[d.Name]; !ok {
-			byName[d.Name] = store.DestinationStats{Destination: d.Name}
-		}
-	}
-	out := make([]statsView, 0, len(byName))
-	for _, st := range byName {
-		out = append(out, statsView{DestinationStats: st, MeanMS: millis(st.MeanLatency), P99MS: millis(st.P99Latency)})
-	}
-	slices.SortFunc(out, func(a, b statsView) int { return strings.Compare(a.Destination, b.Destination) })
-	writeJSON(w, http.StatusOK, map[string]any{"since": since.UTC().Format(time.RFC3339Nano), "destinations": out})
+	writeJSON(w, http.StatusOK, ans)
 }
 
-// millis is d in milliseconds, to the microsecond.
+// statsAt gathers the figures of GET /api/stats at now.
+func (s *Server) statsAt(ctx context.Context, now, since time.Time) (*statsAnswer, error) {
+	ans := &statsAnswer{Since: since.UTC()}
+	ans.Windows.LastHour = now.Add(-time.Hour).UTC()
+	ans.Windows.LastDay = now.Add(-24 * time.Hour).UTC()
+	byStart := map[time.Time][]store.DestinationStats{}
+	for _, t := range []time.Time{since, ans.Windows.LastHour, ans.Windows.LastDay} {
+		if _, ok := byStart[t.UTC()]; ok {
+			continue
+		}
+		got, err := s.Store.Stats(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		byStart[t.UTC()] = got
+	}
+	views := map[string]*statsView{}
+	get := func(name string) *statsView {
+		v, ok := views[name]
+		if !ok {
+			v = &statsView{DestinationStats: store.DestinationStats{Destination: name}}
+			views[name] = v
+		}
+		return v
+	}
+	for _, d := range s.Current().Destinations {
+		get(d.Name)
+	}
+	for _, st := range byStart[since.UTC()] {
+		v := get(st.Destination)
+		v.DestinationStats, v.MeanMS, v.P99MS = st, millis(st.MeanLatency), millis(st.P99Latency)
+	}
+	for _, st := range byStart[ans.Windows.LastHour] {
+		get(st.Destination).LastHour = window(st)
+	}
+	for _, st := range byStart[ans.Windows.LastDay] {
+		get(st.Destination).LastDay = window(st)
+	}
+	ans.Destinations = make([]statsView, 0, len(views))
+	for _, v := range views {
+		ans.Destinations = append(ans.Destinations, *v)
+	}
+	slices.SortFunc(ans.Destinations, func(a, b statsView) int { return strings.Compare(a.Destination, b.Destination) })
+	return ans, nil
+}
+
 // diagnosticView is one diagnostic as the API shows it.
 type diagnosticView struct {
 	Severity string `json:"severity"`
@@ -378,6 +484,7 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// millis is d in milliseconds, to the microsecond.
 func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func (s *Server) storeError(w http.ResponseWriter, err error) {
@@ -412,6 +519,36 @@ func (s *Server) logger() *slog.Logger {
 		return s.Logger
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// traceID returns the trace id of a W3C traceparent
+// (version-traceid-parentid-flags): its 32 hex digits, or "" when tp is not
+// one.
+func traceID(tp string) string {
+	parts := strings.Split(tp, "-")
+	if len(parts) < 4 || len(parts[1]) != 32 || parts[1] == strings.Repeat("0", 32) {
+		return ""
+	}
+	for _, c := range parts[1] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return ""
+		}
+	}
+	return parts[1]
+}
+
+// loopbackHost reports whether a request's Host names this machine's
+// loopback: localhost or a loopback IP, with or without a port.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 func intParam(s string, def, lo, hi int) (int, error) {

@@ -1,0 +1,306 @@
+package admin_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway/admin"
+	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/ids"
+	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/gateway/store/embedded"
+)
+
+// The fixture's secrets: no answer of the admin server may contain any.
+const (
+	fxToken        = "fixture-admin-t0ken"
+	fxSourceSecret = "source-s3cret-value"
+	fxWhsecBytes   = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	fxHeaderSecret = "header-s3cret-value"
+	fxURLSecret    = "url-s3cret-value"
+)
+
+var fxSecrets = []string{fxToken, fxSourceSecret, fxWhsecBytes, fxHeaderSecret, fxURLSecret}
+
+// receiver is a loopback destination whose answer can be switched.
+type receiver struct {
+	*httptest.Server
+	status atomic.Int32
+	mu     sync.Mutex
+	hits   []hit
+}
+
+type hit struct {
+	header http.Header
+	body   []byte
+}
+
+func newReceiver(t *testing.T, status int) *receiver {
+	t.Helper()
+	rc := &receiver{}
+	rc.status.Store(int32(status))
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.hits = append(rc.hits, hit{r.Header.Clone(), b})
+		rc.mu.Unlock()
+		code := int(rc.status.Load())
+		w.WriteHeader(code)
+		fmt.Fprintf(w, "receiver answered %d", code)
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *receiver) got() []hit {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]hit(nil), rc.hits...)
+}
+
+// fixture is an admin server over a real embedded store, optionally with
+// the real delivery engine, and a config with every kind of secret.
+type fixture struct {
+	url    string
+	cfg    *config.Config
+	st     *embedded.Store
+	orders *receiver
+	bill   *receiver
+}
+
+type fixtureOpts struct {
+	token  string // "" for none
+	engine bool
+	now    func() time.Time
+}
+
+const fxConfig = `
+gateway {
+  listen       = "127.0.0.1:0"
+  admin_listen = "127.0.0.1:0"
+  admin_token  = %q
+}
+storage "embedded" { path = "data/h.db" }
+
+schema "order" {
+  field "type" {
+    type = "string"
+    enum = ["order.created"]
+  }
+  field "status" {
+    type = "string"
+    enum = ["paid", "refunded"]
+  }
+  field "amount" { type = "number" }
+  field "customer" {
+    type = "object"
+    field "id" { type = "string" }
+    field "vip" { type = "boolean" }
+  }
+  field "items" {
+    type = "array"
+    field "sku" { type = "string" }
+  }
+  field "at" { type = "timestamp" }
+}
+
+source "shop" {
+  path       = "/in/shop"
+  event_type = "type"
+  schemas    = { "order.created" = "order" }
+  verify "hmac" { secret = %q }
+}
+
+destination "orders" {
+  url           = %q
+  headers       = { "X-Api-Key" = %q }
+  allow_private = true
+  timeout       = "2s"
+  sign "standard_webhooks" { secret = %q }
+  retry {
+    schedule = ["1h"]
+    jitter   = "0%%"
+  }
+}
+
+destination "billing" {
+  url           = %q
+  allow_private = true
+  timeout       = "2s"
+  retry {
+    schedule = ["1h"]
+    jitter   = "0%%"
+  }
+}
+
+route "refunds" {
+  source       = "shop"
+  filter       = "status == 'refunded'"
+  transform    = "{order: type, state: status, cents: amount * 100, customer: customer.id}"
+  destinations = ["orders"]
+}
+
+route "ledger" {
+  source       = "shop"
+  destinations = ["billing"]
+}
+`
+
+func newFixture(t *testing.T, o fixtureOpts) *fixture {
+	t.Helper()
+	f := &fixture{orders: newReceiver(t, http.StatusOK), bill: newReceiver(t, http.StatusOK)}
+	src := fmt.Sprintf(fxConfig, o.token, fxSourceSecret, f.orders.URL+"/hook?token="+fxURLSecret, fxHeaderSecret,
+		"whsec_"+fxWhsecBytes, f.bill.URL+"/billing")
+	l := &config.Loader{LookupEnv: func(string) (string, bool) { return "", false }}
+	cfg, diags := l.LoadBytes([]byte(src), filepath.Join(t.TempDir(), "config.hcl"))
+	if cfg == nil || diags.HasErrors() {
+		t.Fatalf("config: %v", diags)
+	}
+	t.Cleanup(func() { cfg.Close() })
+	f.cfg = cfg
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "h.db"), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.st = st
+	srv := &admin.Server{Current: func() *config.Config { return cfg }, Store: st, Now: o.now}
+	if o.engine {
+		eng := delivery.New(st, delivery.Options{Poll: 50 * time.Millisecond})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- eng.Run(ctx, cfg.Destinations) }()
+		t.Cleanup(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Error("the delivery engine did not stop within 10s")
+			}
+		})
+		srv.Notify = eng.Notify
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	t.Cleanup(func() { st.Close() }) // after the engine stops: cleanups run last first
+	f.url = hs.URL
+	return f
+}
+
+// seed stores one event with one delivery per destination, created at at,
+// and returns the deliveries' ids.
+func (f *fixture) seed(t *testing.T, at time.Time, eventType string, dests ...string) (string, []string) {
+	t.Helper()
+	ev := &store.Event{
+		ID: ids.New(ids.Event, at), Source: "shop", EventType: eventType, ReceivedAt: at,
+		Headers:     map[string]string{"content-type": "application/json", "x-note": "<script>alert(1)</script>"},
+		Body:        []byte(`{"type":"order.created","note":"<script>alert(1)</script>"}`),
+		TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+	}
+	var ds []*store.Delivery
+	var out []string
+	for _, d := range dests {
+		route := "ledger"
+		if d == "orders" {
+			route = "refunds"
+		}
+		dl := &store.Delivery{ID: ids.New(ids.Delivery, at), Route: route, Destination: d, Body: ev.Body, CreatedAt: at}
+		ds = append(ds, dl)
+		out = append(out, dl.ID)
+	}
+	if _, err := f.st.Accept(context.Background(), ev, ds, nil); err != nil {
+		t.Fatal(err)
+	}
+	return ev.ID, out
+}
+
+// finish records one attempt of the delivery with the given outcome (the
+// store takes an outcome without a claim).
+func (f *fixture) finish(t *testing.T, id string, at time.Time, code int, status store.Status) {
+	t.Helper()
+	o := store.Outcome{Attempt: store.Attempt{At: at, StatusCode: code, Latency: 25 * time.Millisecond,
+		Error: "HTTP " + fmt.Sprint(code), Response: "<b>answer</b>"}, Status: status}
+	switch status {
+	case store.Dead:
+		o.DeadReason = "HTTP 410 Gone"
+	case store.Retrying:
+		o.NextAttemptAt = at.Add(time.Hour)
+	case store.Delivered:
+		o.Attempt.Error = ""
+	}
+	if err := f.st.Complete(context.Background(), id, o); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// call sends a request to the admin server with the token (when not "")
+// and returns the status and body; it fails the test when the body shows a
+// secret.
+func call(t *testing.T, method, url, token, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	noSecrets(t, method+" "+url, raw)
+	return resp.StatusCode, raw
+}
+
+// getJSON calls GET url with the fixture token and decodes a 200 answer.
+func getJSON(t *testing.T, url string, out any) {
+	t.Helper()
+	code, raw := call(t, http.MethodGet, url, fxToken, "")
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", url, code, raw)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("GET %s: %v: %s", url, err, raw)
+	}
+}
+
+func noSecrets(t *testing.T, what string, raw []byte) {
+	t.Helper()
+	for _, s := range fxSecrets {
+		if strings.Contains(string(raw), s) {
+			t.Errorf("%s shows the secret %q", what, s)
+		}
+	}
+}
+
+// verifyStandardWebhooks checks a webhook-signature header as a receiver
+// would.
+func verifyStandardWebhooks(t *testing.T, h http.Header, body []byte) {
+	t.Helper()
+	key, err := base64.StdEncoding.DecodeString(fxWhsecBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := hmac.New(sha256.New, key)
+	fmt.Fprintf(m, "%s.%s.%s", h.Get("Webhook-Id"), h.Get("Webhook-Timestamp"), body)
+	want := "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
+	if h.Get("Webhook-Signature") != want {
+		t.Errorf("webhook-signature %q, want %q", h.Get("Webhook-Signature"), want)
+	}
+}
