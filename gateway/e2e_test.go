@@ -82,7 +82,26 @@ type gatewayProc struct {
 	cmd    *exec.Cmd
 	ingest string
 	admin  string
-	logs   *bytes.Buffer
+	logs   *logBuffer
+}
+
+// logBuffer collects a process's output; tests may read it while the
+// process still writes.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func writeConfig(t *testing.T, dir, ingest, admin, sinkURL string) string {
@@ -122,11 +141,12 @@ route "all" {
 	return path
 }
 
-// start runs the gateway binary on config and waits until it is healthy.
-func start(t *testing.T, config, ingest, admin string) *gatewayProc {
+// start runs the gateway binary on config, with extra flags of `run`, and
+// waits until it is healthy.
+func start(t *testing.T, config, ingest, admin string, extra ...string) *gatewayProc {
 	t.Helper()
-	p := &gatewayProc{ingest: ingest, admin: admin, logs: &bytes.Buffer{}}
-	p.cmd = exec.Command(binary, "run", "-config", config)
+	p := &gatewayProc{ingest: ingest, admin: admin, logs: &logBuffer{}}
+	p.cmd = exec.Command(binary, append([]string{"run", "-config", config}, extra...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -41,6 +41,9 @@ type Options struct {
 	// NewLoader returns the loader a reload compiles with; nil means a
 	// zero config.Loader (the default plugins and the environment).
 	NewLoader func() *config.Loader
+	// Watch reloads the config whenever its file changes (`run -watch`),
+	// with the same rules as SIGHUP.
+	Watch bool
 }
 
 // Gateway is a running gateway.
@@ -142,6 +145,15 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	hup := notifySIGHUP()
 	wg.Add(1)
 	go func() { defer wg.Done(); g.watchSIGHUP(cleanupCtx, hup) }()
+	if g.opts.Watch {
+		watch, err := g.startWatch()
+		if err != nil {
+			g.log.Error("config watch not started; reload with SIGHUP or POST /api/reload", "error", err)
+		} else {
+			wg.Add(1)
+			go func() { defer wg.Done(); watch(cleanupCtx) }()
+		}
+	}
 
 	g.log.Info("hookgate listening", "ingest", ingestLn.Addr().String(), "admin", adminLn.Addr().String(),
 		"storage", cfg.Storage.Kind, "sources", len(cfg.Sources), "routes", len(cfg.Routes), "destinations", len(cfg.Destinations))

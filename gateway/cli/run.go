@@ -13,8 +13,9 @@ import (
 // SIGINT or SIGTERM, then shuts down cleanly (exit 0). SIGHUP reloads the
 // config file.
 func runCmd(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "run", "[-config F] [-log-format text|json] [-log-level info|debug|warn|error]")
+	fs := newFlags(env, "run", "[-config F] [-watch] [-log-format text|json] [-log-level info|debug|warn|error]")
 	path := configFlag(env, fs)
+	watch := fs.Bool("watch", false, "reload the config whenever its file changes (as SIGHUP does)")
 	format := fs.String("log-format", "text", "log format: text or json")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if code := parse(fs, args); code >= 0 {
@@ -43,6 +44,7 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	opts := gateway.Options{
 		Logger: logger,
 		Path:   *path,
+		Watch:  *watch,
 		// A reload compiles exactly as start-up did.
 		NewLoader: func() *config.Loader { return &config.Loader{Registry: env.Registry, LookupEnv: env.LookupEnv} },
 	}
