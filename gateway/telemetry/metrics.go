@@ -1,19 +1,26 @@
 // Package telemetry owns hookgate's OpenTelemetry set-up: the meter provider
 // whose instruments every part records into, exported as Prometheus text on
-// the admin server's /metrics (and, with the tracing issue, the tracer
-// provider and OTLP export). Other packages receive *Metrics; they never
+// the admin server's /metrics (metrics.go); the tracer provider with its
+// OTLP export, the W3C traceparent kept with each event and delivery
+// (tracing.go); and the slog handler that puts trace ids in logs (log.go).
+// Other packages receive *Metrics and a trace.TracerProvider; they never
 // build providers themselves.
 package telemetry
 
 import (
 	"context"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
+	"github.com/hookgate/hookgate/gateway/store"
 )
 
 // Metrics are hookgate's instruments. A nil *Metrics records nothing, so
@@ -34,7 +41,20 @@ type Metrics struct {
 	// StoreWriteDuration is how long ingest's durable writes take, in
 	// seconds (hookgate_store_write_duration_seconds).
 	StoreWriteDuration metric.Float64Histogram
+
+	meter   metric.Meter
+	reloads metric.Int64Counter
+	// reloadAttrs are the attribute sets of the reload results, built once.
+	reloadAttrs map[string]metric.MeasurementOption
 }
+
+// Results of a config reload, the result label of
+// hookgate_config_reloads_total.
+const (
+	ReloadOK        = "ok"        // a new config was published
+	ReloadError     = "error"     // the new config was refused; the running one stays
+	ReloadUnchanged = "unchanged" // the file's bytes had not changed
+)
 
 // NewMetrics builds the meter provider and its Prometheus exporter on a
 // registry of its own (never the global one, so tests and reloads cannot
@@ -47,13 +67,17 @@ func NewMetrics() (*Metrics, error) {
 	}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
 	meter := mp.Meter("github.com/hookgate/hookgate")
-	m := &Metrics{registry: reg, provider: mp}
-	var errs [4]error
+	m := &Metrics{registry: reg, provider: mp, meter: meter, reloadAttrs: map[string]metric.MeasurementOption{}}
+	var errs [5]error
 	m.IngestRequests, errs[0] = meter.Int64Counter("hookgate.ingest.requests", metric.WithDescription("Webhooks received, by source and HTTP status."))
 	m.Deliveries, errs[1] = meter.Int64Counter("hookgate.delivery.attempts", metric.WithDescription("Delivery attempts, by destination and outcome (delivered, retrying, dead)."))
 	buckets := metric.WithExplicitBucketBoundaries(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 	m.AttemptDuration, errs[2] = meter.Float64Histogram("hookgate.delivery.attempt.duration.seconds", metric.WithDescription("Latency of delivery attempts in seconds."), buckets)
 	m.StoreWriteDuration, errs[3] = meter.Float64Histogram("hookgate.store.write.duration.seconds", metric.WithDescription("Latency of ingest's durable writes in seconds."), buckets)
+	m.reloads, errs[4] = meter.Int64Counter("hookgate.config.reloads", metric.WithDescription("Config reloads, by result (ok, error, unchanged)."))
+	for _, r := range []string{ReloadOK, ReloadError, ReloadUnchanged} {
+		m.reloadAttrs[r] = metric.WithAttributes(attribute.String("result", r))
+	}
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -73,4 +97,98 @@ func (m *Metrics) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	return m.provider.Shutdown(ctx)
+}
+
+// CountReload counts one config reload (SIGHUP, POST /api/reload) with its
+// result: ReloadOK, ReloadError or ReloadUnchanged
+// (hookgate_config_reloads_total{result}).
+func (m *Metrics) CountReload(ctx context.Context, result string) {
+	if m == nil {
+		return
+	}
+	opt, ok := m.reloadAttrs[result]
+	if !ok {
+		opt = metric.WithAttributes(attribute.String("result", result))
+	}
+	m.reloads.Add(ctx, 1, opt)
+}
+
+// DepthMaxAge is how old the queue depths a scrape reports may be: the
+// store is read at most once per DepthMaxAge, however often /metrics is
+// scraped.
+const DepthMaxAge = 15 * time.Second
+
+// depthTimeout bounds one read of the queue depths.
+const depthTimeout = 5 * time.Second
+
+// StatsSource is what the queue-depth gauge reads; store.Store has it.
+type StatsSource interface {
+	Stats(ctx context.Context, since time.Time) ([]store.DestinationStats, error)
+}
+
+// ObserveQueueDepth adds the gauge hookgate_queue_depth{destination,state}:
+// the deliveries src holds per destination in state pending, retrying and
+// dead (the dead-letter set). A scrape reads src only when the last read is
+// older than DepthMaxAge, and only one scrape reads at a time; others report
+// the last figures. A read that fails keeps the last figures too. Call it
+// once.
+func (m *Metrics) ObserveQueueDepth(src StatsSource, now func() time.Time) error {
+	if m == nil {
+		return nil
+	}
+	if now == nil {
+		now = time.Now
+	}
+	c := &depthCache{src: src, now: now}
+	_, err := m.meter.Int64ObservableGauge("hookgate.queue.depth",
+		metric.WithDescription("Deliveries waiting per destination and state (pending, retrying, dead), read from the store at most every 15s."),
+		metric.WithInt64Callback(c.observe))
+	return err
+}
+
+// depthCache is the queue-depth gauge's last read of the store.
+type depthCache struct {
+	src StatsSource
+	now func() time.Time
+
+	mu     sync.Mutex
+	readAt time.Time
+	stats  []store.DestinationStats
+	attrs  map[depthKey]metric.ObserveOption
+}
+
+type depthKey struct{ destination, state string }
+
+func (c *depthCache) observe(ctx context.Context, o metric.Int64Observer) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t := c.now(); c.readAt.IsZero() || t.Sub(c.readAt) >= DepthMaxAge || t.Before(c.readAt) {
+		rctx, cancel := context.WithTimeout(ctx, depthTimeout)
+		// Attempt figures are not wanted: since now skips them.
+		stats, err := c.src.Stats(rctx, t)
+		cancel()
+		c.readAt = t
+		if err == nil {
+			c.stats = stats
+		}
+	}
+	for _, s := range c.stats {
+		c.observeOne(o, s.Destination, string(store.Pending), s.Pending)
+		c.observeOne(o, s.Destination, string(store.Retrying), s.Retrying)
+		c.observeOne(o, s.Destination, string(store.Dead), s.Dead)
+	}
+	return nil
+}
+
+func (c *depthCache) observeOne(o metric.Int64Observer, destination, state string, n int) {
+	k := depthKey{destination, state}
+	opt, ok := c.attrs[k]
+	if !ok {
+		if c.attrs == nil {
+			c.attrs = map[depthKey]metric.ObserveOption{}
+		}
+		opt = metric.WithAttributes(attribute.String("destination", destination), attribute.String("state", state))
+		c.attrs[k] = opt
+	}
+	o.Observe(int64(n), opt)
 }
