@@ -1,0 +1,256 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/hookgate/hookgate/gateway/store"
+)
+
+// Accept stores ev and ds, then returns once Redis has acknowledged every
+// write. It does not modify ev or ds, and stores them as the embedded
+// store does (embedded.Store.Accept): deliveries Pending, carrying ev's id,
+// created at ev.ReceivedAt when their CreatedAt is zero, due at CreatedAt
+// when their NextAttemptAt is zero; a zero ReceivedAt is the store's clock.
+//
+// It takes two steps, batched with concurrent Accepts (see committer): one
+// script in the event's bucket checks the dedupe key and stores the event
+// with a recovery copy of its deliveries; then one script per destination
+// stores the deliveries. A crash between the two leaves the recovery copy,
+// from which any instance creates the deliveries (recoverLoop).
+func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Delivery, dd *store.Dedupe) (string, error) {
+	if ev == nil {
+		return "", s.wrap("accept", invalid("nil event"))
+	}
+	op := "accept " + ev.ID
+	if err := s.usable(ctx); err != nil {
+		return "", s.wrap(op, err)
+	}
+	req, err := s.prepareAccept(ev, ds, dd)
+	if err != nil {
+		return "", s.wrap(op, err)
+	}
+	if err := s.acc.submit(ctx, req); err != nil {
+		return "", s.wrap(op, err)
+	}
+	select {
+	case <-req.done:
+	case <-ctx.Done():
+		// The write may still land: then the event is stored but was
+		// not acknowledged, which at-least-once allows.
+		return "", s.wrap(op, ctx.Err())
+	}
+	if req.err != nil {
+		return req.firstID, s.wrap(op, req.err)
+	}
+	return ev.ID, nil
+}
+
+// acceptReq is one Accept's prepared writes and, once done is closed, its
+// result.
+type acceptReq struct {
+	id      string
+	bucket  int
+	event   []any // scriptEvent's ARGV after the base
+	puts    map[string][]any
+	hasDlvs bool
+
+	done    chan struct{}
+	firstID string
+	err     error
+}
+
+// pendDelivery is one delivery in an event's recovery copy: its
+// destination, then scriptPut's ARGV for it.
+type pendDelivery []string
+
+func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.Dedupe) (*acceptReq, error) {
+	if err := checkName("event id", ev.ID, false); err != nil {
+		return nil, err
+	}
+	if err := checkName("source", ev.Source, true); err != nil {
+		return nil, err
+	}
+	received := ev.ReceivedAt
+	if received.IsZero() {
+		received = s.now()
+	}
+	e := *ev
+	e.ReceivedAt = received
+	e.DeliveryIDs = nil
+	req := &acceptReq{id: ev.ID, puts: map[string][]any{}, done: make(chan struct{})}
+	var (
+		index eventIndex
+		pend  []pendDelivery
+		dests []string
+		seen  = make(map[string]bool, len(ds))
+	)
+	for i, d := range ds {
+		if d == nil {
+			return nil, invalid("delivery %d is nil", i)
+		}
+		if err := checkName("delivery id", d.ID, false); err != nil {
+			return nil, err
+		}
+		if err := checkName("destination", d.Destination, false); err != nil {
+			return nil, fmt.Errorf("delivery %s: %w", d.ID, err)
+		}
+		if seen[d.ID] {
+			return nil, invalid("delivery %s given twice", d.ID)
+		}
+		seen[d.ID] = true
+		e.DeliveryIDs = append(e.DeliveryIDs, d.ID)
+		r := deliveryRec{
+			ID: d.ID, EventID: ev.ID, Source: d.Source, EventType: d.EventType, Route: d.Route,
+			Destination: d.Destination, Body: d.Body, CreatedAt: d.CreatedAt, TraceParent: d.TraceParent,
+		}
+		if r.Source == "" {
+			r.Source = ev.Source
+		}
+		if r.EventType == "" {
+			r.EventType = ev.EventType
+		}
+		if r.TraceParent == "" {
+			r.TraceParent = ev.TraceParent
+		}
+		if r.CreatedAt.IsZero() {
+			r.CreatedAt = received
+		}
+		updated, next := d.UpdatedAt, d.NextAttemptAt
+		if updated.IsZero() {
+			updated = r.CreatedAt
+		}
+		if next.IsZero() {
+			next = r.CreatedAt
+		}
+		rv, err := json.Marshal(&r)
+		if err != nil {
+			return nil, fmt.Errorf("encode delivery %s: %w", d.ID, err)
+		}
+		args := []string{d.ID, micros(next), string(rv), timeText(updated), micros(updated), timeText(next)}
+		for _, a := range args {
+			req.puts[d.Destination] = append(req.puts[d.Destination], a)
+		}
+		pend = append(pend, append(pendDelivery{d.Destination}, args...))
+		index = append(index, [2]string{d.ID, d.Destination})
+		if len(req.puts[d.Destination]) == len(args) {
+			dests = append(dests, d.Destination)
+		}
+	}
+	req.hasDlvs = len(ds) > 0
+	evJSON, err := json.Marshal(&e)
+	if err != nil {
+		return nil, fmt.Errorf("encode event: %w", err)
+	}
+	idxJSON, err := json.Marshal(index)
+	if err != nil {
+		return nil, fmt.Errorf("encode event: %w", err)
+	}
+	var pendJSON []byte
+	if len(pend) > 0 {
+		if pendJSON, err = json.Marshal(pend); err != nil {
+			return nil, fmt.Errorf("encode event: %w", err)
+		}
+	}
+	ddName, ddExpires := "", ""
+	if dd != nil && dd.Key != "" && dd.Window > 0 {
+		ddName = dedupeName(ev.Source, dd.Key)
+		ddExpires = micros(received.Add(dd.Window))
+	}
+	req.bucket = eventBucket(ev.ID, ev.Source, ddName)
+	req.event = []any{ev.ID, evJSON, idxJSON, micros(received), "", pendJSON, ddName, ddExpires}
+	for _, d := range dests {
+		req.event = append(req.event, d)
+	}
+	return req, nil
+}
+
+// recoverAfter is how long an accepted event's recovery copy waits before
+// another instance assumes the Accept that wrote it died, and creates its
+// deliveries itself.
+const recoverAfter = 30 * time.Second
+
+// recoverLoop recovers half-done Accepts every few seconds until ctx ends.
+func (s *Store) recoverLoop(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := s.recoverAccepts(ctx, s.now().Add(-recoverAfter))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Debug("recover accepted events", "error", err)
+		case n > 0:
+			s.log.Info("recovered accepted events whose deliveries were not all stored", "count", n)
+		}
+	}
+}
+
+// recoverAccepts creates the deliveries of events accepted before cutoff
+// whose recovery copy is still there (the Accept that stored them died or
+// lost Redis before its second step finished), and returns how many events
+// it completed. Creating a delivery that exists does nothing.
+func (s *Store) recoverAccepts(ctx context.Context, cutoff time.Time) (int, error) {
+	total := 0
+	for b := range eventBuckets {
+		base := s.k.bucket(b)
+		ids, err := s.rdb.ZRangeByScore(ctx, base+":pend", &goredis.ZRangeBy{Min: "-inf", Max: maxScore(cutoff, false), Count: 200}).Result()
+		if err != nil {
+			return total, err
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		pipe := s.rdb.Pipeline()
+		for _, id := range ids {
+			pipe.Get(ctx, base+":pend:"+id)
+		}
+		cmds, _ := pipe.Exec(ctx)
+		puts := map[string][]any{}
+		var done []any
+		for i, c := range cmds {
+			v, err := c.(*goredis.StringCmd).Result()
+			if err != nil {
+				continue // confirmed meanwhile, or unreadable now
+			}
+			var pend []pendDelivery
+			if err := json.Unmarshal([]byte(v), &pend); err != nil {
+				s.log.Warn("unreadable recovery copy", "event_id", ids[i], "error", err)
+				continue
+			}
+			for _, p := range pend {
+				if len(p) != 7 {
+					continue
+				}
+				for _, a := range p[1:] {
+					puts[p[0]] = append(puts[p[0]], a)
+				}
+			}
+			done = append(done, ids[i])
+		}
+		var calls []*scriptCall
+		for dest, args := range puts {
+			base := s.k.dest(dest)
+			calls = append(calls, call(scriptPut, base+":due", append([]any{base}, args...)...))
+		}
+		if err := s.runScripts(ctx, calls); err != nil {
+			return total, err
+		}
+		if len(done) > 0 {
+			c := call(scriptConfirm, base+":pend", append([]any{base}, done...)...)
+			if err := s.runScripts(ctx, []*scriptCall{c}); err != nil {
+				return total, err
+			}
+		}
+		total += len(done)
+	}
+	return total, nil
+}

@@ -1,0 +1,205 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/hookgate/hookgate/gateway/store"
+)
+
+// maxClaim bounds one Claim, so one script stays short.
+const maxClaim = 1000
+
+// Claim leases up to limit (at most 1000) of destination's due deliveries,
+// oldest due first, in one script: it first files deliveries whose lease
+// ended (their instance died, or took too long) as due again, then moves
+// the due ones from the due set to the lease set, scored by the lease's
+// end. Leases live in Redis, so any instance takes over another's.
+func (s *Store) Claim(ctx context.Context, destination string, now time.Time, limit int, lease time.Duration) ([]*store.Delivery, error) {
+	op := "claim " + destination
+	if err := s.usable(ctx); err != nil {
+		return nil, s.wrap(op, err)
+	}
+	if err := checkName("destination", destination, false); err != nil {
+		return nil, s.wrap(op, err)
+	}
+	if lease <= 0 {
+		return nil, s.wrap(op, invalid("lease %s is not positive", lease))
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	limit = min(limit, maxClaim)
+	base := s.k.dest(destination)
+	c := call(scriptClaim, base+":due", base, micros(now), micros(now.Add(lease)), limit)
+	if err := s.runScripts(ctx, []*scriptCall{c}); err != nil {
+		return nil, s.wrap(op, err)
+	}
+	rows, err := c.cmd.Slice()
+	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	out := make([]*store.Delivery, 0, len(rows))
+	for _, row := range rows {
+		vals, ok := row.([]any)
+		if !ok || len(vals) != 1+len(recordFields) {
+			return nil, s.wrap(op, corrupt("claim reply", fmt.Errorf("%T", row)))
+		}
+		d, err := decodeDelivery(vals[1:])
+		if err != nil {
+			// The lease stands; it ends by itself. Say which record.
+			return nil, s.wrap(op, fmt.Errorf("delivery %v: %w", vals[0], err))
+		}
+		out = append(out, d)
+	}
+	s.remember(out)
+	return out, nil
+}
+
+// Complete records attempt o.Attempt of delivery id and files the delivery
+// by o.Status, in one script, as the embedded store does: the attempt is
+// numbered Attempts+1, keeps at most store.ResponsePrefix bytes of its
+// response and a zero At is the store's clock; UpdatedAt becomes the
+// attempt's At; a Retrying outcome with a zero NextAttemptAt is due at
+// once. A finished delivery gives store.ErrConflict and records nothing.
+func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error {
+	op := "complete " + id
+	if err := s.usable(ctx); err != nil {
+		return s.wrap(op, err)
+	}
+	if err := checkName("delivery id", id, false); err != nil {
+		return s.wrap(op, err)
+	}
+	switch o.Status {
+	case store.Delivered, store.Retrying, store.Dead:
+	default:
+		return s.wrap(op, invalid("outcome status %q", o.Status))
+	}
+	dest, err := s.destOf(ctx, id)
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	a := o.Attempt
+	if a.At.IsZero() {
+		a.At = s.now()
+	}
+	a.N = 0 // the position in the list numbers it
+	a.Response = truncate(a.Response, store.ResponsePrefix)
+	av, err := json.Marshal(&a)
+	if err != nil {
+		return s.wrap(op, fmt.Errorf("encode attempt: %w", err))
+	}
+	next := o.NextAttemptAt
+	if o.Status == store.Retrying && next.IsZero() {
+		next = a.At
+	}
+	nextText, nextUS := "", ""
+	if o.Status == store.Retrying {
+		nextText, nextUS = timeText(next), micros(next)
+	}
+	base := s.k.dest(dest)
+	c := call(scriptComplete, base+":due", base, id, string(o.Status), av, timeText(a.At), micros(a.At),
+		nextText, nextUS, a.StatusCode, a.Error, o.DeadReason,
+		strconv.Itoa(a.StatusCode)+":"+strconv.FormatInt(int64(a.Latency), 10))
+	if err := s.runScripts(ctx, []*scriptCall{c}); err != nil {
+		return s.wrap(op, err)
+	}
+	s.forget(id)
+	switch res, _ := c.cmd.Text(); res {
+	case "ok":
+		return nil
+	case "notfound":
+		return s.wrap(op, store.ErrNotFound)
+	case "conflict":
+		return s.wrap(op, fmt.Errorf("%w: delivery is finished", store.ErrConflict))
+	default:
+		return s.wrap(op, corrupt("complete reply", fmt.Errorf("%q", res)))
+	}
+}
+
+// NextDue returns the earliest of destination's first due time and first
+// lease end: both sets are sorted by time, so it reads one member of each.
+func (s *Store) NextDue(ctx context.Context, destination string) (time.Time, bool, error) {
+	op := "next due " + destination
+	if err := s.usable(ctx); err != nil {
+		return time.Time{}, false, s.wrap(op, err)
+	}
+	base := s.k.dest(destination)
+	pipe := s.rdb.Pipeline()
+	due := pipe.ZRangeWithScores(ctx, base+":due", 0, 0)
+	lease := pipe.ZRangeWithScores(ctx, base+":lease", 0, 0)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return time.Time{}, false, s.wrap(op, err)
+	}
+	var (
+		first float64
+		ok    bool
+	)
+	for _, zs := range [][]goredis.Z{due.Val(), lease.Val()} {
+		if len(zs) > 0 && (!ok || zs[0].Score < first) {
+			first, ok = zs[0].Score, true
+		}
+	}
+	if !ok {
+		return time.Time{}, false, nil
+	}
+	return fromMicros(first), true, nil
+}
+
+// abandonChunk is how many deliveries one Abandon script dead-letters.
+const abandonChunk = 1000
+
+// Abandon dead-letters destination's unfinished deliveries that are not
+// leased at now, with reason, a chunk per script; each script first files
+// expired leases as due, so those are abandoned too, and leaves deliveries
+// leased meanwhile to their attempt.
+func (s *Store) Abandon(ctx context.Context, destination, reason string, now time.Time) (int, error) {
+	op := "abandon " + destination
+	if err := s.usable(ctx); err != nil {
+		return 0, s.wrap(op, err)
+	}
+	if err := checkName("destination", destination, false); err != nil {
+		return 0, s.wrap(op, err)
+	}
+	base := s.k.dest(destination)
+	total := 0
+	for {
+		if err := s.usable(ctx); err != nil {
+			return total, s.wrap(op, err)
+		}
+		c := call(scriptAbandon, base+":due", base, micros(now), timeText(now), reason, abandonChunk)
+		if err := s.runScripts(ctx, []*scriptCall{c}); err != nil {
+			return total, s.wrap(op, err)
+		}
+		res, err := c.cmd.Int64Slice()
+		if err != nil || len(res) != 2 {
+			return total, s.wrap(op, corrupt("abandon reply", fmt.Errorf("%v %v", res, err)))
+		}
+		total += int(res[0])
+		if res[1] == 0 {
+			return total, nil
+		}
+	}
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for i := 0; i < utf8.UTFMax && len(s) > 0; i++ {
+		r, size := utf8.DecodeLastRuneInString(s)
+		if r != utf8.RuneError || size != 1 {
+			break
+		}
+		s = s[:len(s)-1]
+	}
+	return s
+}

@@ -1,0 +1,176 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway/store"
+)
+
+// Group commit of Accepts: committers (a few goroutines) each take the
+// Accepts waiting at that moment, up to maxBatch, and write them with two
+// pipelines, one round trip each, whatever the batch's size: the event
+// scripts, then one delivery script per destination for the whole batch.
+// Round trips then bound the batches per second, not the events.
+const (
+	committers   = 4
+	maxBatch     = 256
+	batchTimeout = 10 * time.Second
+)
+
+// committer queues Accepts for its goroutines.
+type committer struct {
+	s      *Store
+	ctx    context.Context
+	mu     sync.RWMutex
+	closed bool
+	queue  chan *acceptReq
+	wg     sync.WaitGroup
+}
+
+func (c *committer) start(s *Store, ctx context.Context) {
+	c.s, c.ctx = s, ctx
+	c.queue = make(chan *acceptReq, 4*maxBatch)
+	for range committers {
+		c.wg.Go(c.run)
+	}
+}
+
+// submit queues req; it fails once the store is closed.
+func (c *committer) submit(ctx context.Context, req *acceptReq) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return errClosed
+	}
+	select {
+	case c.queue <- req:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// close stops taking Accepts, lets the committers write those queued, and
+// waits for them.
+func (c *committer) close() {
+	c.mu.Lock()
+	c.closed = true
+	close(c.queue)
+	c.mu.Unlock()
+	c.wg.Wait()
+}
+
+func (c *committer) run() {
+	for req := range c.queue {
+		batch := []*acceptReq{req}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-c.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		c.write(batch)
+	}
+}
+
+// write stores a batch and answers each of its Accepts.
+func (c *committer) write(batch []*acceptReq) {
+	s := c.s
+	// Not c.ctx: a batch taken before Close still gets written.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), batchTimeout)
+	defer cancel()
+	finish := func(r *acceptReq, firstID string, err error) {
+		r.firstID, r.err = firstID, err
+		close(r.done)
+	}
+
+	// Step 1: the events, with their dedupe checks.
+	accepted := micros(s.now())
+	calls := make([]*scriptCall, len(batch))
+	for i, r := range batch {
+		base := s.k.bucket(r.bucket)
+		r.event[4] = accepted
+		calls[i] = call(scriptEvent, base+":events", append([]any{base}, r.event...)...)
+	}
+	err := s.runScripts(ctx, calls)
+	var next []*acceptReq
+	for i, r := range batch {
+		res, cerr := calls[i].cmd.StringSlice()
+		switch {
+		case cerr != nil:
+			if err != nil {
+				cerr = errors.Join(cerr, err)
+			}
+			finish(r, "", cerr)
+		case len(res) == 2 && res[0] == "dup":
+			finish(r, res[1], store.ErrDuplicate)
+		case len(res) == 1 && res[0] == "exists":
+			finish(r, "", errors.Join(store.ErrConflict, errors.New("event exists")))
+		case !r.hasDlvs:
+			finish(r, "", nil)
+		default:
+			next = append(next, r)
+		}
+	}
+	if len(next) == 0 {
+		return
+	}
+
+	// Step 2: the deliveries, one script per destination.
+	byDest := map[string][]any{}
+	users := map[string][]*acceptReq{}
+	for _, r := range next {
+		for dest, args := range r.puts {
+			byDest[dest] = append(byDest[dest], args...)
+			users[dest] = append(users[dest], r)
+		}
+	}
+	calls = calls[:0]
+	dests := make([]string, 0, len(byDest))
+	for dest, args := range byDest {
+		base := s.k.dest(dest)
+		calls = append(calls, call(scriptPut, base+":due", append([]any{base}, args...)...))
+		dests = append(dests, dest)
+	}
+	err = s.runScripts(ctx, calls)
+	failed := map[*acceptReq]error{}
+	for i, c := range calls {
+		if cerr := c.cmd.Err(); cerr != nil {
+			for _, r := range users[dests[i]] {
+				failed[r] = cerr
+			}
+		}
+	}
+	confirm := map[int][]any{}
+	for _, r := range next {
+		if ferr, ok := failed[r]; ok {
+			// The event is stored with its recovery copy: recoverLoop
+			// creates its deliveries later. The sender, answered 503,
+			// sends it again: at least once.
+			finish(r, "", errors.Join(ferr, err))
+			continue
+		}
+		finish(r, "", nil)
+		confirm[r.bucket] = append(confirm[r.bucket], r.id)
+	}
+
+	// Step 3, after the answers: drop the recovery copies. Should this
+	// fail, recovery finds the deliveries exist and drops them itself.
+	calls = calls[:0]
+	for b, ids := range confirm {
+		base := s.k.bucket(b)
+		calls = append(calls, call(scriptConfirm, base+":pend", append([]any{base}, ids...)...))
+	}
+	if err := s.runScripts(ctx, calls); err != nil {
+		s.log.Debug("confirm accepted events", "error", err)
+	}
+}

@@ -1,0 +1,94 @@
+package redis
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway/store"
+)
+
+// deliveryRec is the part of a delivery that never changes: the hash field
+// r. The fields that do change are hash fields of their own, which scripts
+// update without decoding JSON.
+type deliveryRec struct {
+	ID          string    `json:"id"`
+	EventID     string    `json:"event_id"`
+	Source      string    `json:"source"`
+	EventType   string    `json:"event_type,omitempty"`
+	Route       string    `json:"route"`
+	Destination string    `json:"destination"`
+	Body        []byte    `json:"body"`
+	CreatedAt   time.Time `json:"created_at"`
+	TraceParent string    `json:"traceparent,omitempty"`
+}
+
+// recordFields are the hash fields a record is read with, in the order of
+// the scripts' record() helper.
+var recordFields = []string{"r", "st", "up", "nx", "n", "ls", "le", "dr"}
+
+// decodeDelivery builds a delivery from its hash fields, given in
+// recordFields order (nil for a missing field). A nil r means the delivery
+// does not exist.
+func decodeDelivery(vals []any) (*store.Delivery, error) {
+	if len(vals) != len(recordFields) {
+		return nil, corrupt("delivery", fmt.Errorf("%d fields, want %d", len(vals), len(recordFields)))
+	}
+	str := func(i int) string {
+		s, _ := vals[i].(string)
+		return s
+	}
+	if vals[0] == nil {
+		return nil, store.ErrNotFound
+	}
+	var r deliveryRec
+	if err := json.Unmarshal([]byte(str(0)), &r); err != nil {
+		return nil, corrupt("delivery", err)
+	}
+	d := &store.Delivery{
+		ID: r.ID, EventID: r.EventID, Source: r.Source, EventType: r.EventType, Route: r.Route,
+		Destination: r.Destination, Body: r.Body, CreatedAt: r.CreatedAt, TraceParent: r.TraceParent,
+		Status:     store.Status(str(1)),
+		LastError:  str(6),
+		DeadReason: str(7),
+	}
+	var err error
+	if d.UpdatedAt, err = parseTime(str(2)); err != nil {
+		return nil, corrupt("delivery "+r.ID, err)
+	}
+	if d.NextAttemptAt, err = parseTime(str(3)); err != nil {
+		return nil, corrupt("delivery "+r.ID, err)
+	}
+	if d.Attempts, err = atoi(str(4)); err != nil {
+		return nil, corrupt("delivery "+r.ID, err)
+	}
+	if d.LastStatus, err = atoi(str(5)); err != nil {
+		return nil, corrupt("delivery "+r.ID, err)
+	}
+	return d, nil
+}
+
+// atoi is strconv.Atoi with "" as 0.
+func atoi(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return strconv.Atoi(s)
+}
+
+// eventIndex is the hash field d of an event: its deliveries' ids and
+// destinations, which Cleanup needs to find them.
+type eventIndex [][2]string
+
+// decodeAttempts decodes an attempts list; N is the position.
+func decodeAttempts(vals []string) ([]store.Attempt, error) {
+	out := make([]store.Attempt, len(vals))
+	for i, v := range vals {
+		if err := json.Unmarshal([]byte(v), &out[i]); err != nil {
+			return nil, corrupt("attempt", err)
+		}
+		out[i].N = i + 1
+	}
+	return out, nil
+}

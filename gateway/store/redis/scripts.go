@@ -1,0 +1,276 @@
+package redis
+
+import goredis "github.com/redis/go-redis/v9"
+
+// The Lua scripts: every step that changes more than one key is one script,
+// run with EVALSHA (EVAL when Redis has not seen it yet). Each touches the
+// keys of one hash tag only, so on Redis Cluster it runs on one slot:
+// KEYS[1] is a key of that tag and ARGV[1] the tag's base (keys.go), from
+// which a script names the tag's other keys. docs/redis.md describes every
+// key.
+//
+// Conventions: a delivery hash has the fields r (immutable JSON record), st
+// (status), up (UpdatedAt, text), uu (UpdatedAt, µs), nx (NextAttemptAt,
+// text, "" when none), du (NextAttemptAt, µs, "" when none), n (attempts),
+// ls (last HTTP status), le (last error), dr (dead reason). Scores are
+// unix microseconds.
+
+// luaCommon are helpers every delivery script starts with.
+const luaCommon = `
+local base = ARGV[1]
+local function dkey(id) return base .. ':dlv:' .. id end
+local function skey(st) return base .. ':s:' .. st end
+local function finished(st) return st == 'delivered' or st == 'dead' end
+-- unfile removes id from every index but its status set's and the
+-- attempt-stats set.
+local function unfile(id)
+  redis.call('ZREM', base .. ':due', id)
+  redis.call('ZREM', base .. ':lease', id)
+  redis.call('ZREM', base .. ':dead', id)
+  redis.call('ZREM', base .. ':done', id)
+end
+local function setstatus(id, old, new)
+  if old ~= new then
+    redis.call('ZREM', skey(old), id)
+    redis.call('ZADD', skey(new), 0, id)
+  end
+  redis.call('HSET', dkey(id), 'st', new)
+end
+-- requeue makes finished delivery id pending, due at now.
+local function requeue(id, old, nowus, nowtext)
+  unfile(id)
+  setstatus(id, old, 'pending')
+  redis.call('HSET', dkey(id), 'nx', nowtext, 'du', nowus, 'up', nowtext, 'uu', nowus, 'dr', '')
+  redis.call('ZADD', base .. ':due', nowus, id)
+end
+-- reclaim files deliveries whose lease ended at or before nowus as due
+-- again at their NextAttemptAt, at most limit of them.
+local function reclaim(nowus, limit)
+  local ids = redis.call('ZRANGEBYSCORE', base .. ':lease', '-inf', nowus, 'LIMIT', 0, limit)
+  for _, id in ipairs(ids) do
+    redis.call('ZREM', base .. ':lease', id)
+    local f = redis.call('HMGET', dkey(id), 'st', 'du')
+    if f[1] and not finished(f[1]) and f[2] and f[2] ~= '' then
+      redis.call('ZADD', base .. ':due', f[2], id)
+    end
+  end
+  return #ids
+end
+local fields = {'r', 'st', 'up', 'nx', 'n', 'ls', 'le', 'dr'}
+local function record(id)
+  return redis.call('HMGET', dkey(id), unpack(fields))
+end
+`
+
+// scriptPut creates deliveries of one destination, skipping those that
+// exist (so re-running it, as accept recovery does, is harmless).
+// ARGV: base, then per delivery: id, due µs, r, up text, up µs, nx text.
+// Returns how many it created.
+var scriptPut = goredis.NewScript(luaCommon + `
+local made = 0
+for i = 2, #ARGV, 6 do
+  local id = ARGV[i]
+  local k = dkey(id)
+  if redis.call('EXISTS', k) == 0 then
+    redis.call('HSET', k, 'r', ARGV[i+2], 'st', 'pending', 'up', ARGV[i+3], 'uu', ARGV[i+4],
+      'nx', ARGV[i+5], 'du', ARGV[i+1], 'n', 0, 'ls', 0, 'le', '', 'dr', '')
+    redis.call('ZADD', base .. ':due', ARGV[i+1], id)
+    redis.call('ZADD', skey('pending'), 0, id)
+    made = made + 1
+  end
+end
+return made
+`)
+
+// scriptEvent stores an event in its bucket, after its dedupe check.
+// ARGV: base, id, event JSON, delivery index JSON, received µs, accepted µs
+// (wall clock, for recovery), recovery payload ("" without deliveries),
+// dedupe key ("" for none), dedupe expiry µs, then destination names.
+// Returns {"ok"}, {"dup", first id} or {"exists"}.
+var scriptEvent = goredis.NewScript(`
+local base, id = ARGV[1], ARGV[2]
+local dd = ARGV[8]
+if dd ~= '' then
+  local v = redis.call('GET', base .. ':dd:' .. dd)
+  if v then
+    local sp = string.find(v, ' ', 1, true)
+    if sp and tonumber(string.sub(v, sp + 1)) > tonumber(ARGV[5]) then
+      return {'dup', string.sub(v, 1, sp - 1)}
+    end
+  end
+end
+local ek = base .. ':evt:' .. id
+if redis.call('EXISTS', ek) == 1 then return {'exists'} end
+redis.call('HSET', ek, 'j', ARGV[3], 'd', ARGV[4])
+redis.call('ZADD', base .. ':events', ARGV[5], id)
+if ARGV[7] ~= '' then
+  redis.call('SET', base .. ':pend:' .. id, ARGV[7])
+  redis.call('ZADD', base .. ':pend', ARGV[6], id)
+end
+if dd ~= '' then
+  redis.call('SET', base .. ':dd:' .. dd, id .. ' ' .. ARGV[9])
+  redis.call('ZADD', base .. ':ddx', ARGV[9], dd)
+end
+for i = 10, #ARGV do redis.call('SADD', base .. ':dests', ARGV[i]) end
+return {'ok'}
+`)
+
+// scriptConfirm ends the recovery window of accepted events whose
+// deliveries are all stored. ARGV: base, then event ids.
+var scriptConfirm = goredis.NewScript(`
+local base = ARGV[1]
+for i = 2, #ARGV do
+  redis.call('ZREM', base .. ':pend', ARGV[i])
+  redis.call('DEL', base .. ':pend:' .. ARGV[i])
+end
+return 0
+`)
+
+// scriptClaim leases up to limit due deliveries, oldest due first, after
+// filing expired leases as due again. ARGV: base, now µs, until µs, limit.
+// Returns {id, record fields...} per delivery.
+var scriptClaim = goredis.NewScript(luaCommon + `
+local now, untilus, limit = ARGV[2], ARGV[3], tonumber(ARGV[4])
+reclaim(now, 1000)
+local out = {}
+local ids = redis.call('ZRANGEBYSCORE', base .. ':due', '-inf', now, 'LIMIT', 0, limit)
+for _, id in ipairs(ids) do
+  redis.call('ZREM', base .. ':due', id)
+  local rec = record(id)
+  if rec[1] and not finished(rec[2]) then
+    redis.call('ZADD', base .. ':lease', untilus, id)
+    table.insert(rec, 1, id)
+    table.insert(out, rec)
+  end
+end
+return out
+`)
+
+// scriptComplete records an attempt and files the delivery by its outcome.
+// ARGV: base, id, status, attempt JSON, at text, at µs, next text, next µs,
+// last HTTP status, last error, dead reason, stats suffix ("code:latency").
+// Returns "ok", "notfound" or "conflict".
+var scriptComplete = goredis.NewScript(luaCommon + `
+local id, status = ARGV[2], ARGV[3]
+local k = dkey(id)
+local old = redis.call('HGET', k, 'st')
+if not old then return 'notfound' end
+if finished(old) then return 'conflict' end
+unfile(id)
+local n = redis.call('HINCRBY', k, 'n', 1)
+redis.call('RPUSH', base .. ':att:' .. id, ARGV[4])
+redis.call('ZADD', base .. ':atts', ARGV[6], id .. ':' .. n .. ':' .. ARGV[12])
+setstatus(id, old, status)
+redis.call('HSET', k, 'up', ARGV[5], 'uu', ARGV[6], 'ls', ARGV[9], 'le', ARGV[10])
+if status == 'retrying' then
+  redis.call('HSET', k, 'nx', ARGV[7], 'du', ARGV[8], 'dr', '')
+  redis.call('ZADD', base .. ':due', ARGV[8], id)
+elseif status == 'delivered' then
+  redis.call('HSET', k, 'nx', '', 'du', '', 'dr', '')
+  redis.call('ZADD', base .. ':done', ARGV[6], id)
+else
+  redis.call('HSET', k, 'nx', '', 'du', '', 'dr', ARGV[11])
+  redis.call('ZADD', base .. ':dead', ARGV[6], id)
+end
+return 'ok'
+`)
+
+// scriptRequeue makes finished deliveries pending again, due at now.
+// ARGV: base, now µs, now text, only dead ("1": Replay) or any finished
+// ("0": Retry), then ids. Returns {requeued, not found, not finished}.
+var scriptRequeue = goredis.NewScript(luaCommon + `
+local now, nowtext, onlydead = ARGV[2], ARGV[3], ARGV[4] == '1'
+local done, missing, busy = 0, 0, 0
+for i = 5, #ARGV do
+  local id = ARGV[i]
+  local st = redis.call('HGET', dkey(id), 'st')
+  if not st then
+    missing = missing + 1
+    redis.call('ZREM', base .. ':dead', id)
+  elseif not finished(st) or (onlydead and st ~= 'dead') then
+    busy = busy + 1
+  else
+    requeue(id, st, now, nowtext)
+    done = done + 1
+  end
+end
+return {done, missing, busy}
+`)
+
+// scriptAbandon dead-letters up to limit of a destination's unfinished,
+// unleased deliveries (after filing expired leases as due). ARGV: base, now
+// µs, now text, reason, limit. Returns {dead-lettered, examined}.
+var scriptAbandon = goredis.NewScript(luaCommon + `
+local now, nowtext, reason, limit = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local moved = reclaim(now, limit)
+local ids = redis.call('ZRANGE', base .. ':due', 0, limit - 1)
+local n = 0
+for _, id in ipairs(ids) do
+  redis.call('ZREM', base .. ':due', id)
+  local st = redis.call('HGET', dkey(id), 'st')
+  if st and not finished(st) then
+    setstatus(id, st, 'dead')
+    redis.call('HSET', dkey(id), 'nx', '', 'du', '', 'dr', reason, 'up', nowtext, 'uu', now)
+    redis.call('ZADD', base .. ':dead', now, id)
+    n = n + 1
+  end
+end
+return {n, #ids + moved}
+`)
+
+// scriptDrop deletes finished deliveries last updated before the cutoff,
+// with their attempts, and forgets attempt figures older than the cutoff.
+// ARGV: base, cutoff µs, then ids. Returns how many ids it could not
+// delete (unfinished or updated since).
+var scriptDrop = goredis.NewScript(luaCommon + `
+local cutoff = tonumber(ARGV[2])
+local kept = 0
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local f = redis.call('HMGET', dkey(id), 'st', 'uu')
+  if f[1] then
+    if finished(f[1]) and tonumber(f[2]) < cutoff then
+      unfile(id)
+      redis.call('ZREM', skey(f[1]), id)
+      redis.call('DEL', dkey(id), base .. ':att:' .. id)
+    else
+      kept = kept + 1
+    end
+  end
+end
+redis.call('ZREMRANGEBYSCORE', base .. ':atts', '-inf', '(' .. ARGV[2])
+return kept
+`)
+
+// scriptDropEvents deletes events of one bucket that are past their
+// recovery window. ARGV: base, then ids. Returns how many it deleted.
+var scriptDropEvents = goredis.NewScript(`
+local base = ARGV[1]
+local n = 0
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  if not redis.call('ZSCORE', base .. ':pend', id) then
+    n = n + redis.call('DEL', base .. ':evt:' .. id)
+    redis.call('ZREM', base .. ':events', id)
+  end
+end
+return n
+`)
+
+// scriptExpireDedupe forgets up to limit dedupe keys whose window ended at
+// or before now. ARGV: base, now µs, limit. Returns how many.
+var scriptExpireDedupe = goredis.NewScript(`
+local base = ARGV[1]
+local keys = redis.call('ZRANGEBYSCORE', base .. ':ddx', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, k in ipairs(keys) do
+  redis.call('DEL', base .. ':dd:' .. k)
+  redis.call('ZREM', base .. ':ddx', k)
+end
+return #keys
+`)
+
+// allScripts are loaded together after a NOSCRIPT (a restarted Redis).
+var allScripts = []*goredis.Script{
+	scriptPut, scriptEvent, scriptConfirm, scriptClaim, scriptComplete,
+	scriptRequeue, scriptAbandon, scriptDrop, scriptDropEvents, scriptExpireDedupe,
+}
