@@ -1,0 +1,276 @@
+package ingest_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/gateway/ingest"
+	"github.com/hookgate/hookgate/gateway/store/embedded"
+)
+
+// tracedFixture is an ingest handler whose spans go to an in-memory
+// recorder.
+type tracedFixture struct {
+	fixture
+	spans *tracetest.SpanRecorder
+}
+
+func newTracedFixture(t *testing.T) *tracedFixture {
+	t.Helper()
+	cfg, diags := (&config.Loader{}).LoadBytes([]byte(cfgSrc), "config.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	es, err := embedded.Open(filepath.Join(t.TempDir(), "h.db"), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { es.Close() })
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	t.Cleanup(func() { tp.Shutdown(context.Background()) })
+	f := &tracedFixture{spans: sr}
+	f.store = es
+	f.srv = httptest.NewServer(&ingest.Handler{
+		Current:        func() *config.Config { return cfg },
+		Store:          es,
+		TracerProvider: tp,
+	})
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// byName returns the ended spans by name; it fails on a name seen twice.
+func byName(t *testing.T, spans []sdktrace.ReadOnlySpan) map[string]sdktrace.ReadOnlySpan {
+	t.Helper()
+	out := map[string]sdktrace.ReadOnlySpan{}
+	for _, s := range spans {
+		if out[s.Name()] != nil {
+			t.Fatalf("two spans named %q", s.Name())
+		}
+		out[s.Name()] = s
+	}
+	return out
+}
+
+func attr(s sdktrace.ReadOnlySpan, key string) (attribute.Value, bool) {
+	for _, kv := range s.Attributes() {
+		if string(kv.Key) == key {
+			return kv.Value, true
+		}
+	}
+	return attribute.Value{}, false
+}
+
+func wantAttr(t *testing.T, s sdktrace.ReadOnlySpan, key string, want any) {
+	t.Helper()
+	v, ok := attr(s, key)
+	if !ok {
+		t.Errorf("span %q has no %s", s.Name(), key)
+		return
+	}
+	var got any
+	switch v.Type() {
+	case attribute.INT64:
+		got = int(v.AsInt64())
+	case attribute.STRINGSLICE:
+		got = strings.Join(v.AsStringSlice(), ",")
+	default:
+		got = v.Emit()
+	}
+	if got != want {
+		t.Errorf("span %q: %s = %v, want %v", s.Name(), key, got, want)
+	}
+}
+
+const senderTP = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+func TestIngestSpansContinueSendersTrace(t *testing.T) {
+	f := newTracedFixture(t)
+	status, out, _ := f.post(t, "POST", "/in/influship", tiktok, map[string]string{
+		"X-Influship-Signature": sign(tiktok),
+		"traceparent":           senderTP,
+	})
+	if status != 202 {
+		t.Fatalf("status %d: %v", status, out)
+	}
+	spans := byName(t, f.spans.Ended())
+	srv := spans["POST /in/influship"]
+	if srv == nil {
+		t.Fatalf("no server span; spans: %v", keys(spans))
+	}
+	if srv.SpanKind() != trace.SpanKindServer {
+		t.Errorf("kind %v, want server", srv.SpanKind())
+	}
+	if got := srv.SpanContext().TraceID().String(); got != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Errorf("trace id %s, want the sender's", got)
+	}
+	if got := srv.Parent().SpanID().String(); got != "00f067aa0ba902b7" || !srv.Parent().IsRemote() {
+		t.Errorf("parent %s (remote %v), want the sender's span", got, srv.Parent().IsRemote())
+	}
+	wantAttr(t, srv, "http.request.method", "POST")
+	wantAttr(t, srv, "http.route", "/in/influship")
+	wantAttr(t, srv, "url.path", "/in/influship")
+	wantAttr(t, srv, "http.response.status_code", 202)
+	wantAttr(t, srv, "hookgate.source", "influship")
+	wantAttr(t, srv, "hookgate.event_id", out["id"])
+	if srv.Status().Code != codes.Unset {
+		t.Errorf("server span status %v", srv.Status())
+	}
+
+	for _, name := range []string{"verify", "validate", "route", "store"} {
+		s := spans[name]
+		if s == nil {
+			t.Errorf("no %s span", name)
+			continue
+		}
+		if s.Parent().SpanID() != srv.SpanContext().SpanID() {
+			t.Errorf("%s span's parent is not the server span", name)
+		}
+		if s.SpanKind() != trace.SpanKindInternal {
+			t.Errorf("%s span kind %v", name, s.SpanKind())
+		}
+		if s.Status().Code == codes.Error {
+			t.Errorf("%s span status %v", name, s.Status())
+		}
+	}
+	wantAttr(t, spans["verify"], "hookgate.verifier", "hmac")
+	wantAttr(t, spans["validate"], "hookgate.event_type", "creator_insights")
+	wantAttr(t, spans["route"], "hookgate.routes_matched", "tiktok,all")
+	wantAttr(t, spans["route"], "hookgate.deliveries", 2)
+	wantAttr(t, spans["store"], "hookgate.event_id", out["id"])
+
+	// The event and each delivery keep the ingest span's context, not the
+	// sender's.
+	want := "00-4bf92f3577b34da6a3ce929d0e0e4736-" + srv.SpanContext().SpanID().String() + "-01"
+	ev, err := f.store.Event(context.Background(), out["id"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.TraceParent != want {
+		t.Errorf("event traceparent %q, want %q", ev.TraceParent, want)
+	}
+	for _, id := range ev.DeliveryIDs {
+		d, _, err := f.store.Delivery(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.TraceParent != want {
+			t.Errorf("delivery %s traceparent %q, want %q", id, d.TraceParent, want)
+		}
+	}
+}
+
+func TestIngestSpanIsRootWithoutTraceParent(t *testing.T) {
+	f := newTracedFixture(t)
+	status, out, _ := f.post(t, "POST", "/in/influship", tiktok, map[string]string{"X-Influship-Signature": sign(tiktok)})
+	if status != 202 {
+		t.Fatalf("status %d: %v", status, out)
+	}
+	srv := byName(t, f.spans.Ended())["POST /in/influship"]
+	if srv == nil {
+		t.Fatal("no server span")
+	}
+	if srv.Parent().IsValid() {
+		t.Errorf("parent %v, want none", srv.Parent())
+	}
+	ev, err := f.store.Event(context.Background(), out["id"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "00-" + srv.SpanContext().TraceID().String() + "-" + srv.SpanContext().SpanID().String() + "-01"
+	if ev.TraceParent != want {
+		t.Errorf("event traceparent %q, want %q", ev.TraceParent, want)
+	}
+}
+
+func TestIngestSpanFailures(t *testing.T) {
+	cases := []struct {
+		name       string
+		body       string
+		signature  string
+		status     int
+		failedSpan string // the child span marked Error
+		reason     string
+		absent     []string // spans that must not exist
+	}{
+		{name: "bad signature", body: tiktok, signature: "00", status: 401, failedSpan: "verify", reason: "signature",
+			absent: []string{"validate", "route", "store"}},
+		{name: "schema violation", body: `{"type":"creator_insights","status":"success","identifier":"x","connector":"myspace"}`,
+			status: 422, failedSpan: "validate", reason: "does not match its schema", absent: []string{"route", "store"}},
+		{name: "not JSON", body: `{`, status: 400, failedSpan: "validate", reason: "not JSON", absent: []string{"route", "store"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newTracedFixture(t)
+			sig := c.signature
+			if sig == "" {
+				sig = sign(c.body)
+			}
+			status, out, _ := f.post(t, "POST", "/in/influship", c.body, map[string]string{"X-Influship-Signature": sig, "traceparent": senderTP})
+			if status != c.status {
+				t.Fatalf("status %d, want %d: %v", status, c.status, out)
+			}
+			spans := byName(t, f.spans.Ended())
+			srv := spans["POST /in/influship"]
+			if srv == nil {
+				t.Fatal("no server span")
+			}
+			wantAttr(t, srv, "http.response.status_code", c.status)
+			// A 4xx is the sender's error, not the gateway's.
+			if srv.Status().Code != codes.Unset {
+				t.Errorf("server span status %v, want unset for a %d", srv.Status(), c.status)
+			}
+			s := spans[c.failedSpan]
+			if s == nil {
+				t.Fatalf("no %s span", c.failedSpan)
+			}
+			if s.Status().Code != codes.Error || !strings.Contains(s.Status().Description, c.reason) {
+				t.Errorf("%s span status %v, want Error with %q", c.failedSpan, s.Status(), c.reason)
+			}
+			for _, name := range c.absent {
+				if spans[name] != nil {
+					t.Errorf("unexpected %s span", name)
+				}
+			}
+		})
+	}
+}
+
+func TestIngestStoreDownMarksServerSpanError(t *testing.T) {
+	f := newTracedFixture(t)
+	f.store.Close() // a closed store refuses writes: 503
+	status, out, _ := f.post(t, "POST", "/in/influship", tiktok, map[string]string{"X-Influship-Signature": sign(tiktok)})
+	if status != 503 {
+		t.Fatalf("status %d: %v", status, out)
+	}
+	spans := byName(t, f.spans.Ended())
+	if s := spans["store"]; s == nil || s.Status().Code != codes.Error {
+		t.Errorf("store span %v, want status Error", s)
+	}
+	srv := spans["POST /in/influship"]
+	if srv.Status().Code != codes.Error {
+		t.Errorf("server span status %v, want Error for a 503", srv.Status())
+	}
+	wantAttr(t, srv, "error.type", "503")
+}
+
+func keys(m map[string]sdktrace.ReadOnlySpan) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
