@@ -145,6 +145,9 @@ func (b buckets) deleteEvent(id []byte, ds []deliveryLight) error {
 		if err := b.deliveries.Delete([]byte(d.ID)); err != nil {
 			return err
 		}
+		if err := b.bodies.Delete([]byte(d.ID)); err != nil {
+			return err
+		}
 		if d.Status == store.Dead {
 			if err := b.dead.Delete(timedKey(d.Destination, d.UpdatedAt, d.ID)); err != nil {
 				return err

@@ -246,6 +246,9 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 			if err := b.deliveries.Put(d.key, d.value); err != nil {
 				return err
 			}
+			if err := b.bodies.Put(d.key, d.body); err != nil {
+				return err
+			}
 			if err := b.due.Put(d.dueKey, nil); err != nil {
 				return err
 			}
@@ -276,7 +279,7 @@ type acceptRecord struct {
 	eventKey   []byte
 	event      []byte
 	deliveries []struct {
-		key, value, dueKey []byte
+		key, value, body, dueKey []byte
 	}
 	dedupeKey     []byte
 	dedupeValue   []byte
@@ -336,12 +339,16 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 			c.NextAttemptAt = c.CreatedAt
 		}
 		c.Attempts, c.LastStatus, c.LastError, c.DeadReason = 0, 0, "", ""
-		v, err := json.Marshal(&c)
+		v, err := encodeDelivery(&c)
 		if err != nil {
-			return nil, fmt.Errorf("encode delivery %s: %w", c.ID, err)
+			return nil, err
 		}
-		rec.deliveries = append(rec.deliveries, struct{ key, value, dueKey []byte }{
-			[]byte(c.ID), v, timedKey(c.Destination, c.NextAttemptAt, c.ID),
+		body := c.Body
+		if body == nil {
+			body = []byte{} // bbolt stores nil as empty: keep the record present
+		}
+		rec.deliveries = append(rec.deliveries, struct{ key, value, body, dueKey []byte }{
+			[]byte(c.ID), v, body, timedKey(c.Destination, c.NextAttemptAt, c.ID),
 		})
 	}
 	v, err := json.Marshal(&e)
@@ -428,6 +435,7 @@ func (s *Store) claim(destination string, nowN, untilN uint64, limit int) (out [
 				stale = append(stale, bytes.Clone(k))
 				continue
 			}
+			b.loadBody(d)
 			out = append(out, d)
 		}
 		return nil
@@ -614,7 +622,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (*store.Delivery, []sto
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := bucketsOf(tx)
 		var err error
-		if d, err = b.delivery(id); err != nil {
+		if d, err = b.deliveryWithBody(id); err != nil {
 			return err
 		}
 		prefix := attemptPrefix(id)
@@ -660,13 +668,14 @@ func (s *Store) Event(ctx context.Context, id string) (*store.Event, error) {
 
 // buckets are one transaction's buckets.
 type buckets struct {
-	events, deliveries, attempts, due, leases, dead, dedupe, dedupeExpiry *bolt.Bucket
+	events, deliveries, bodies, attempts, due, leases, dead, dedupe, dedupeExpiry *bolt.Bucket
 }
 
 func bucketsOf(tx *bolt.Tx) buckets {
 	return buckets{
 		events:       tx.Bucket(bucketEvents),
 		deliveries:   tx.Bucket(bucketDeliveries),
+		bodies:       tx.Bucket(bucketBodies),
 		attempts:     tx.Bucket(bucketAttempts),
 		due:          tx.Bucket(bucketDue),
 		leases:       tx.Bucket(bucketLeases),
@@ -676,7 +685,9 @@ func bucketsOf(tx *bolt.Tx) buckets {
 	}
 }
 
-// delivery reads and decodes delivery id (store.ErrNotFound when absent).
+// delivery reads and decodes delivery id (store.ErrNotFound when absent),
+// without its body unless the record predates the bodies bucket: for a
+// change of state. deliveryWithBody reads it whole.
 func (b buckets) delivery(id string) (*store.Delivery, error) {
 	v := b.deliveries.Get([]byte(id))
 	if v == nil {
@@ -689,12 +700,50 @@ func (b buckets) delivery(id string) (*store.Delivery, error) {
 	return d, nil
 }
 
-func (b buckets) putDelivery(d *store.Delivery) error {
-	v, err := json.Marshal(d)
+// deliveryWithBody reads delivery id with its body, copied out of the
+// transaction's memory.
+func (b buckets) deliveryWithBody(id string) (*store.Delivery, error) {
+	d, err := b.delivery(id)
 	if err != nil {
-		return fmt.Errorf("encode delivery: %w", err)
+		return nil, err
+	}
+	b.loadBody(d)
+	return d, nil
+}
+
+// loadBody sets d's body from the bodies bucket, unless its record held it.
+func (b buckets) loadBody(d *store.Delivery) {
+	if d.Body == nil {
+		if v := b.bodies.Get([]byte(d.ID)); v != nil {
+			d.Body = bytes.Clone(v)
+		}
+	}
+}
+
+// putDelivery writes d's record without its body. A body d carries (read
+// from a record that predates the bodies bucket) moves to that bucket.
+func (b buckets) putDelivery(d *store.Delivery) error {
+	if d.Body != nil {
+		if err := b.bodies.Put([]byte(d.ID), d.Body); err != nil {
+			return err
+		}
+	}
+	v, err := encodeDelivery(d)
+	if err != nil {
+		return err
 	}
 	return b.deliveries.Put([]byte(d.ID), v)
+}
+
+// encodeDelivery encodes d's record, without its body.
+func encodeDelivery(d *store.Delivery) ([]byte, error) {
+	c := *d
+	c.Body = nil
+	v, err := json.Marshal(&c)
+	if err != nil {
+		return nil, fmt.Errorf("encode delivery %s: %w", d.ID, err)
+	}
+	return v, nil
 }
 
 // unfileDue removes d's due key, at its NextAttemptAt (a leased

@@ -1,7 +1,10 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -230,5 +233,89 @@ func TestAcceptExistingID(t *testing.T) {
 	}
 	if _, err := s.Event(ctx, ev2.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("refused event stored: %v", err)
+	}
+}
+
+// TestBodiesApartAndOldRecords: a delivery's record holds no body (it is in
+// the bodies bucket, so recording an attempt rewrites a small record); a
+// record written before that, with its body inline, still reads whole, and
+// its body moves to the bucket at its next change.
+func TestBodiesApartAndOldRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hookgate.db")
+	s := mustOpen(t, path)
+	ctx := context.Background()
+	now := time.Now()
+	body := []byte(`{"n":1,"bytes":"\u00ff"}`)
+	ev := &store.Event{ID: ids.New(ids.Event, now), Source: "shop", ReceivedAt: now, Body: []byte(`{}`)}
+	d := &store.Delivery{ID: ids.New(ids.Delivery, now), Route: "r", Destination: "a", Body: body}
+	if _, err := s.Accept(ctx, ev, []*store.Delivery{d}, nil); err != nil {
+		t.Fatal(err)
+	}
+	raw := func(bucket []byte) []byte {
+		var v []byte
+		if err := s.db.View(func(tx *bolt.Tx) error {
+			v = bytes.Clone(tx.Bucket(bucket).Get([]byte(d.ID)))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if rec := raw(bucketDeliveries); bytes.Contains(rec, []byte(base64.StdEncoding.EncodeToString(body))) {
+		t.Errorf("the delivery record holds the body: %s", rec)
+	}
+	if got := raw(bucketBodies); !bytes.Equal(got, body) {
+		t.Errorf("bodies bucket: %q, want %q", got, body)
+	}
+
+	// Rewrite it as an older version did: body inline, no bodies entry.
+	old := *d
+	old.EventID, old.Source, old.Status, old.CreatedAt, old.UpdatedAt, old.NextAttemptAt = ev.ID, "shop", store.Pending, now, now, now
+	inline, err := json.Marshal(&old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketBodies).Delete([]byte(d.ID)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketDeliveries).Put([]byte(d.ID), inline)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := s.Delivery(ctx, d.ID)
+	if err != nil || !bytes.Equal(got.Body, body) {
+		t.Fatalf("old record: body %q, %v; want %q", got.Body, err, body)
+	}
+	ds, err := s.Claim(ctx, "a", now.Add(time.Second), 1, time.Minute)
+	if err != nil || len(ds) != 1 || !bytes.Equal(ds[0].Body, body) {
+		t.Fatalf("Claim of the old record: %v, %v", ds, err)
+	}
+	if err := s.Complete(ctx, d.ID, store.Outcome{Attempt: store.Attempt{StatusCode: 500}, Status: store.Retrying, NextAttemptAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := raw(bucketBodies); !bytes.Equal(got, body) {
+		t.Errorf("after Complete, bodies bucket: %q, want the body moved there", got)
+	}
+	if rec := raw(bucketDeliveries); bytes.Contains(rec, []byte(base64.StdEncoding.EncodeToString(body))) {
+		t.Errorf("after Complete, the record still holds the body: %s", rec)
+	}
+	if got, _, err := s.Delivery(ctx, d.ID); err != nil || !bytes.Equal(got.Body, body) {
+		t.Errorf("after Complete: body %q, %v", got.Body, err)
+	}
+	if n, err := s.Cleanup(ctx, now.Add(48*time.Hour), now.Add(48*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("Cleanup of an unfinished event: %d, %v", n, err)
+	}
+	if ds, err := s.Claim(ctx, "a", now.Add(2*time.Hour), 1, time.Minute); err != nil || len(ds) != 1 {
+		t.Fatalf("Claim: %v, %v", ds, err)
+	}
+	if err := s.Complete(ctx, d.ID, store.Outcome{Attempt: store.Attempt{At: now.Add(2 * time.Hour), StatusCode: 200}, Status: store.Delivered}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Cleanup(ctx, now.Add(48*time.Hour), now.Add(48*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("Cleanup of the delivered event: %d, %v; want 1", n, err)
+	}
+	if got := raw(bucketBodies); got != nil {
+		t.Errorf("after Cleanup, the body is still stored: %q", got)
 	}
 }

@@ -14,8 +14,13 @@ import (
 var (
 	// bucketEvents: event id → JSON store.Event.
 	bucketEvents = []byte("events")
-	// bucketDeliveries: delivery id → JSON store.Delivery.
+	// bucketDeliveries: delivery id → JSON store.Delivery without its
+	// body, so that recording an attempt rewrites a small record. (Records
+	// written before bodies moved out hold theirs; putDelivery moves it.)
 	bucketDeliveries = []byte("deliveries")
+	// bucketBodies: delivery id → the exact body to send. Written once, at
+	// Accept; deleted with the delivery.
+	bucketBodies = []byte("bodies")
 	// bucketAttempts: delivery id, 0x00, big-endian uint32 n → JSON
 	// store.Attempt, so a prefix scan reads them oldest first.
 	bucketAttempts = []byte("attempts")
@@ -40,7 +45,7 @@ var (
 	bucketMeta = []byte("meta")
 
 	allBuckets = [][]byte{
-		bucketEvents, bucketDeliveries, bucketAttempts, bucketDue, bucketLeases,
+		bucketEvents, bucketDeliveries, bucketBodies, bucketAttempts, bucketDue, bucketLeases,
 		bucketDead, bucketDedupe, bucketDedupeExpiry, bucketMeta,
 	}
 )

@@ -70,7 +70,8 @@ func (s *Store) Deliveries(ctx context.Context, q store.Query) (store.Page, erro
 	var page store.Page
 	err := s.db.View(func(tx *bolt.Tx) error {
 		page = store.Page{}
-		c := tx.Bucket(bucketDeliveries).Cursor()
+		b := bucketsOf(tx)
+		c := b.deliveries.Cursor()
 		var k, v []byte
 		if q.Cursor == "" {
 			k, v = c.Last()
@@ -111,6 +112,7 @@ func (s *Store) Deliveries(ctx context.Context, q store.Query) (store.Page, erro
 			if err := json.Unmarshal(v, d); err != nil {
 				return corrupt("delivery "+string(k), err)
 			}
+			b.loadBody(d)
 			page.Deliveries = append(page.Deliveries, d)
 		}
 		return nil
