@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -10,11 +11,19 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hookgate/hookgate/gateway/config"
 	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/gateway/telemetry"
 )
 
 // drainLimit is how much of a response body beyond the recorded prefix is
@@ -39,30 +48,64 @@ type result struct {
 	Response string
 	// RetryAfter is the receiver's Retry-After on a 429 or 503 (0: none).
 	RetryAfter time.Duration
+	// ErrType names the kind of transport error for the span's error.type
+	// ("timeout", "connection_refused"…; "" when none or unknown).
+	ErrType string
 }
 
-// send makes one attempt of d to dest with client: it builds the request
-// (NewRequest, so the same webhook-id on every attempt), passes the event's
-// traceparent through, and keeps a prefix of the answer.
+// send makes one attempt of d to dest with client (see sendTraced), its
+// span started with the global OpenTelemetry tracer provider, which
+// gateway.Run sets to the config's when tracing is on.
+//
+// TODO(lead): inject the provider instead: an Options.TracerProvider kept
+// by New as telemetry.Tracer(opts.TracerProvider), and deliver calling
+// sendTraced with it.
 func send(ctx context.Context, client *http.Client, dest *config.Destination, d *store.Delivery, now func() time.Time) result {
+	return sendTraced(ctx, otel.Tracer(telemetry.ScopeName), client, dest, d, now)
+}
+
+// sendTraced makes one attempt of d to dest with client: it builds the
+// request (NewRequest, so the same webhook-id on every attempt), and keeps a
+// prefix of the answer. The attempt is a client span of tracer whose parent
+// is the event's ingest span as stored with d (so every attempt, whenever
+// and wherever it is made, joins the event's trace); the request carries
+// the attempt span's traceparent.
+func sendTraced(ctx context.Context, tracer trace.Tracer, client *http.Client, dest *config.Destination, d *store.Delivery, now func() time.Time) result {
+	ctx = telemetry.ContextWithTraceParent(ctx, d.TraceParent)
+	ctx, span := tracer.Start(ctx, "deliver", trace.WithSpanKind(trace.SpanKindClient))
+	defer span.End()
+	if span.IsRecording() {
+		span.SetName("deliver " + dest.Name)
+		span.SetAttributes(attemptAttrs(dest, d)...)
+	}
+	r := sendRequest(ctx, client, dest, d, now)
+	if span.IsRecording() {
+		endAttempt(span, r)
+	}
+	return r
+}
+
+// sendRequest makes the attempt of sendTraced, within ctx's span.
+func sendRequest(ctx context.Context, client *http.Client, dest *config.Destination, d *store.Delivery, now func() time.Time) result {
 	r := result{At: now()}
 	req, err := NewRequest(ctx, dest, d.ID, r.At, d.Body)
 	if err != nil {
 		// The config was validated, so this is unexpected; the message of
 		// NewRequestWithContext may name the URL, so keep only its gist.
 		r.Err = "cannot build the request: invalid destination url"
+		r.ErrType = "invalid_url"
 		r.End = now()
 		return r
 	}
-	if d.TraceParent != "" {
-		req.Header.Set("traceparent", d.TraceParent)
+	if tp := telemetry.TraceParent(ctx); tp != "" {
+		req.Header.Set("traceparent", tp)
 	}
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
 		r.Latency = time.Since(start)
 		r.End = now()
-		r.Err = describe(err, client.Timeout)
+		r.Err, r.ErrType = describe(err, client.Timeout), errorType(err)
 		return r
 	}
 	buf := make([]byte, store.ResponsePrefix)
@@ -88,6 +131,89 @@ func send(ctx context.Context, client *http.Client, dest *config.Destination, d 
 		r.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), r.End)
 	}
 	return r
+}
+
+// Span attributes of hookgate's own on attempt spans (the HTTP ones are
+// semconv's).
+const (
+	attrAttempt     = attribute.Key("hookgate.attempt")
+	attrDestination = attribute.Key("hookgate.destination")
+	attrRoute       = attribute.Key("hookgate.route")
+	attrDeliveryID  = attribute.Key("hookgate.delivery_id")
+	attrEventID     = attribute.Key("hookgate.event_id")
+)
+
+// attemptAttrs are the attributes an attempt span starts with. The URL is
+// given without userinfo, query and fragment, where credentials live.
+func attemptAttrs(dest *config.Destination, d *store.Delivery) []attribute.KeyValue {
+	as := make([]attribute.KeyValue, 0, 9)
+	as = append(as, semconv.HTTPRequestMethodPost)
+	if u, err := url.Parse(dest.URL); err == nil {
+		u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+		as = append(as, semconv.URLFull(u.String()), semconv.ServerAddress(u.Hostname()))
+		port, err := strconv.Atoi(u.Port())
+		switch {
+		case err == nil:
+		case u.Scheme == "https":
+			port = 443
+		default:
+			port = 80
+		}
+		as = append(as, semconv.ServerPort(port))
+	}
+	return append(as,
+		attrAttempt.Int(d.Attempts+1),
+		attrDestination.String(dest.Name),
+		attrRoute.String(d.Route),
+		attrDeliveryID.String(d.ID),
+		attrEventID.String(d.EventID),
+	)
+}
+
+// endAttempt records r on its span: the response status and, for a failed
+// attempt, error.type and status Error with the attempt's error text (which
+// never carries the URL, headers or signatures).
+func endAttempt(span trace.Span, r result) {
+	if r.Status != 0 {
+		span.SetAttributes(semconv.HTTPResponseStatusCode(r.Status))
+	}
+	if r.Err == "" {
+		return
+	}
+	et := r.ErrType
+	if r.Status != 0 {
+		et = strconv.Itoa(r.Status)
+	}
+	if et == "" {
+		et = semconv.ErrorTypeOther.Value.AsString()
+	}
+	span.SetAttributes(semconv.ErrorTypeKey.String(et))
+	span.SetStatus(codes.Error, r.Err)
+}
+
+// errorType is the error.type of a transport error: a short, low-cardinality
+// name.
+func errorType(err error) string {
+	var pe *PrivateAddressError
+	var ne net.Error
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &pe):
+		return "private_address"
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.As(err, &dnsErr):
+		return "dns_error"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection_refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection_reset"
+	}
+	var tlsErr *tls.CertificateVerificationError
+	if errors.As(err, &tlsErr) {
+		return "tls_error"
+	}
+	return ""
 }
 
 // decide turns an attempt's result into the delivery's outcome (SPEC,
