@@ -18,14 +18,22 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/hookgate/hookgate/gateway/admin"
 	"github.com/hookgate/hookgate/gateway/config"
 	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/gateway/store"
 	"github.com/hookgate/hookgate/gateway/store/embedded"
+	redisstore "github.com/hookgate/hookgate/gateway/store/redis"
 	"github.com/hookgate/hookgate/gateway/telemetry"
 )
+
+// ingestWriteTimeout bounds an ingest request from its headers to the
+// end of its answer, so also how long a request keeps using the config it
+// started with.
+const ingestWriteTimeout = 30 * time.Second
 
 // Options are what the caller injects.
 type Options struct {
@@ -69,6 +77,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
+	// Lines logged with a span's context carry its trace_id.
+	g.log = slog.New(telemetry.NewLogHandler(g.log.Handler()))
 	if g.opts.Now == nil {
 		g.opts.Now = time.Now
 	}
@@ -86,6 +96,28 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return fmt.Errorf("telemetry: %w", err)
 	}
 	defer g.metrics.Shutdown(context.Background())
+	if err := g.metrics.ObserveQueueDepth(st, g.opts.Now); err != nil {
+		return fmt.Errorf("telemetry: %w", err)
+	}
+	tracing, err := telemetry.NewTracing(ctx, cfg.Telemetry)
+	if err != nil {
+		return fmt.Errorf("telemetry: %w", err)
+	}
+	defer func() {
+		// Export the spans still buffered; a collector that is down does
+		// not hold the shutdown up for long.
+		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(fctx); err != nil {
+			g.log.Warn("flush traces", "error", err)
+		}
+	}()
+	if tracing.Enabled() {
+		// delivery starts its attempt spans with the global provider.
+		otel.SetTracerProvider(tracing.Provider())
+		otel.SetErrorHandler(telemetry.ErrorHandler(g.log))
+		g.log.Info("tracing", "otlp_endpoint", cfg.Telemetry.OTLPEndpoint, "sample_ratio", cfg.Telemetry.SampleRatio)
+	}
 
 	g.engine = delivery.New(st, delivery.Options{
 		Workers: cfg.Gateway.Workers,
@@ -107,10 +139,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		Handler: &ingest.Handler{
 			Current: g.current.Load, Store: st, Notify: g.engine.Notify, Now: g.opts.Now,
 			Logger: g.log.With("component", "ingest"), Metrics: g.metrics,
+			TracerProvider: tracing.Provider(),
 		},
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      ingestWriteTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
@@ -187,6 +220,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		adminSrv.Close()
 	}
 	wg.Wait()
+	g.closeRetired()
 	return runErr
 }
 
@@ -195,6 +229,16 @@ func openStore(cfg *config.Config, now func() time.Time, log *slog.Logger) (stor
 	switch cfg.Storage.Kind {
 	case "embedded":
 		st, err := embedded.Open(cfg.Storage.Path, embedded.Options{Now: now, Logger: log.With("component", "store")})
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
+	case "redis":
+		// The URL is a secret: Open's errors and logs never show its
+		// password, and neither does this one.
+		st, err := redisstore.Open(cfg.Storage.URL.Reveal(), redisstore.Options{
+			Prefix: cfg.Storage.Prefix, Now: now, Logger: log,
+		})
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}

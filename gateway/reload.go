@@ -10,13 +10,16 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/hookgate/hookgate/gateway/admin"
 	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/gateway/telemetry"
 )
 
 // reloader holds what reloads need between them. mu serializes reloads.
@@ -25,11 +28,23 @@ type reloader struct {
 	// src are the bytes of the running config (nil when unknown), to say
 	// which blocks changed.
 	src []byte
+	// initial is the config Run was given: its caller's, never closed here.
+	initial *config.Config
+	// retired are the configs reloads replaced, each closed by its timer
+	// once nothing can still use it (see retire).
+	retiredMu sync.Mutex
+	retired   map[*config.Config]*time.Timer
 }
+
+// drainMargin is added to the longest a request or an attempt can hold a
+// replaced config before its plugins are closed.
+const drainMargin = 5 * time.Second
 
 // initReload remembers the running config's bytes when the file still
 // holds them.
 func (g *Gateway) initReload(cfg *config.Config) {
+	g.reloadState.initial = cfg
+	g.reloadState.retired = map[*config.Config]*time.Timer{}
 	g.reloadState.path = g.opts.Path
 	if g.reloadState.path == "" {
 		g.reloadState.path = cfg.File
@@ -88,6 +103,7 @@ func (g *Gateway) reload(ctx context.Context) (admin.ReloadResult, error) {
 		return admin.ReloadResult{}, g.refuse(diags, nil)
 	}
 	if hashOf(src) == cur.Hash {
+		g.countReload(ctx, telemetry.ReloadUnchanged)
 		g.log.Info("config reload: file unchanged", "config_hash", cur.Hash)
 		return admin.ReloadResult{ConfigHash: cur.Hash, RestartNeeded: []string{}}, nil
 	}
@@ -98,6 +114,7 @@ func (g *Gateway) reload(ctx context.Context) (admin.ReloadResult, error) {
 	}
 	next, diags := l.LoadBytes(src, st.path)
 	if diags.HasErrors() {
+		next.Close() // what a partial build provisioned
 		return admin.ReloadResult{}, g.refuse(diags, l.Files())
 	}
 	for _, d := range diags { // warnings
@@ -109,8 +126,8 @@ func (g *Gateway) reload(ctx context.Context) (admin.ReloadResult, error) {
 	g.current.Store(next)
 	g.engine.Update(next.Destinations)
 	st.src = src
-	// The previous config's plugins are not closed: attempts and requests
-	// in flight may still use them.
+	g.retire(cur)
+	g.countReload(ctx, telemetry.ReloadOK)
 
 	args := []any{"config_hash", next.Hash, "changes", strings.Join(changes, ", ")}
 	if len(restart) > 0 {
@@ -124,6 +141,7 @@ func (g *Gateway) reload(ctx context.Context) (admin.ReloadResult, error) {
 
 // refuse logs every diagnostic of a refused reload and returns the error.
 func (g *Gateway) refuse(diags hcl.Diagnostics, files map[string]*hcl.File) error {
+	g.countReload(context.Background(), telemetry.ReloadError)
 	var b bytes.Buffer
 	config.WriteDiagnostics(&b, diags, files)
 	for _, d := range diags {
@@ -132,6 +150,62 @@ func (g *Gateway) refuse(diags hcl.Diagnostics, files map[string]*hcl.File) erro
 		}
 	}
 	return &admin.ReloadError{Diagnostics: diags, Text: b.String()}
+}
+
+// countReload counts a reload in hookgate_config_reloads_total.
+func (g *Gateway) countReload(ctx context.Context, result string) {
+	if g.metrics != nil {
+		g.metrics.CountReload(ctx, result)
+	}
+}
+
+// retire closes the plugins of old, a config a reload replaced, once
+// nothing can still use it: requests routed with it end within the ingest
+// server's WriteTimeout, and attempts started with it within their
+// destination's timeout. The config Run was given is its caller's to close.
+func (g *Gateway) retire(old *config.Config) {
+	st := &g.reloadState
+	if old == st.initial {
+		return
+	}
+	wait := ingestWriteTimeout
+	for _, d := range old.Destinations {
+		wait = max(wait, d.Timeout)
+	}
+	st.retiredMu.Lock()
+	defer st.retiredMu.Unlock()
+	st.retired[old] = time.AfterFunc(wait+drainMargin, func() {
+		st.retiredMu.Lock()
+		_, ok := st.retired[old]
+		delete(st.retired, old)
+		st.retiredMu.Unlock()
+		if ok {
+			g.closeConfig(old)
+		}
+	})
+}
+
+// closeRetired closes, at shutdown, the replaced configs still waiting
+// and the running one when a reload loaded it.
+func (g *Gateway) closeRetired() {
+	st := &g.reloadState
+	st.retiredMu.Lock()
+	for old, t := range st.retired {
+		if t.Stop() {
+			g.closeConfig(old)
+		}
+		delete(st.retired, old)
+	}
+	st.retiredMu.Unlock()
+	if cur := g.current.Load(); cur != st.initial {
+		g.closeConfig(cur)
+	}
+}
+
+func (g *Gateway) closeConfig(c *config.Config) {
+	if err := c.Close(); err != nil {
+		g.log.Warn("close a replaced config's plugins", "config_hash", c.Hash, "error", err)
+	}
 }
 
 // diagLine is d on one line: file:line:col: summary: detail.

@@ -207,6 +207,23 @@ route "other" {
 	}
 	waitFor("the event after the refused reload at b", func() bool { return received(b, "after-broken") })
 
+	// One reload of each result was counted.
+	resp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`hookgate_config_reloads_total{result="ok"} 1`,
+		`hookgate_config_reloads_total{result="error"} 1`,
+		`hookgate_config_reloads_total{result="unchanged"} 1`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	stop()
 	logs := proc.logs.String()
 	for _, want := range []string{"config reloaded", "route all changed", "destination b added", "source other added", "config reload refused"} {
