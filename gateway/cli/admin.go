@@ -50,6 +50,9 @@ type adminClient struct {
 	token   string
 	timeout time.Duration
 	env     *Env
+	// loc is the time zone times are shown in: $TZ as the Env has it,
+	// else the machine's.
+	loc *time.Location
 }
 
 // newAdminClient resolves the admin URL and token: flags first, then
@@ -57,7 +60,12 @@ type adminClient struct {
 // is only loaded when something is still missing. A config that cannot be
 // loaded means the default URL and no token.
 func newAdminClient(env *Env, name string, f adminFlags) *adminClient {
-	c := &adminClient{name: name, base: *f.url, token: *f.token, timeout: *f.timeout, env: env}
+	c := &adminClient{name: name, base: *f.url, token: *f.token, timeout: *f.timeout, env: env, loc: time.Local}
+	if tz, ok := env.LookupEnv("TZ"); ok {
+		if loc, err := time.LoadLocation(tz); err == nil {
+			c.loc = loc
+		}
+	}
 	if c.base == "" {
 		if v, ok := env.LookupEnv("HOOKGATE_ADMIN_URL"); ok && v != "" {
 			c.base = v
@@ -199,6 +207,7 @@ type apiDelivery struct {
 	LastError     string          `json:"last_error"`
 	DeadReason    string          `json:"dead_reason"`
 	TraceParent   string          `json:"traceparent"`
+	TraceID       string          `json:"trace_id"`
 	Body          json.RawMessage `json:"body"`
 	AttemptLog    []apiAttempt    `json:"attempt_log"`
 }
@@ -270,17 +279,23 @@ func listDeliveries(ctx context.Context, env *Env, name string, args []string, f
 		fmt.Fprintln(env.Stdout, "no deliveries")
 		return 0
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tDESTINATION\tROUTE\tATTEMPTS\tLAST\tUPDATED")
-	for _, d := range page.Deliveries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.ID, d.Status, d.Destination, d.Route,
-			d.Attempts, lastResult(d), when(d.UpdatedAt))
-	}
-	tw.Flush()
+	c.deliveryTable(env.Stdout, "", page.Deliveries)
 	if page.NextCursor != "" {
 		fmt.Fprintf(env.Stdout, "next page: -cursor %s\n", page.NextCursor)
 	}
 	return 0
+}
+
+// deliveryTable prints deliveries as an aligned table, each line after
+// indent.
+func (c *adminClient) deliveryTable(w io.Writer, indent string, ds []apiDelivery) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, indent+"ID\tSTATUS\tDESTINATION\tROUTE\tATTEMPTS\tLAST\tUPDATED")
+	for _, d := range ds {
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%d\t%s\t%s\n", indent, d.ID, d.Status, d.Destination, d.Route,
+			d.Attempts, lastResult(d), c.when(d.UpdatedAt))
+	}
+	tw.Flush()
 }
 
 // lastResult is a delivery's last attempt in a few characters: the HTTP
@@ -304,12 +319,12 @@ func clip(s string, n int) string {
 	return s
 }
 
-// when formats t for a table, in local time; "-" when zero.
-func when(t time.Time) string {
+// when formats t for a table, in the client's time zone; "-" when zero.
+func (c *adminClient) when(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.Local().Format(time.DateTime)
+	return t.In(c.loc).Format(time.DateTime)
 }
 
 // showDelivery is `hookgate deliveries show ID [-json]`: one delivery with
@@ -358,12 +373,12 @@ func showDelivery(ctx context.Context, env *Env, args []string) int {
 	}
 	field("last error", d.LastError)
 	field("dead reason", d.DeadReason)
-	field("created", when(d.CreatedAt))
-	field("updated", when(d.UpdatedAt))
+	field("created", c.when(d.CreatedAt))
+	field("updated", c.when(d.UpdatedAt))
 	if !d.NextAttemptAt.IsZero() && (d.Status == "pending" || d.Status == "retrying") {
-		field("next attempt", when(d.NextAttemptAt))
+		field("next attempt", c.when(d.NextAttemptAt))
 	}
-	field("traceparent", d.TraceParent)
+	field("trace id", d.TraceID)
 	tw.Flush()
 
 	fmt.Fprintln(env.Stdout, "\nattempts:")
@@ -371,7 +386,7 @@ func showDelivery(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stdout, "  none yet")
 	} else {
 		tw = tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  N\tAT\tSTATUS\tLATENCY\tERROR")
+		fmt.Fprintln(tw, "  N\tAT\tSTATUS\tLATENCY\tERROR\tRESPONSE")
 		for _, a := range d.AttemptLog {
 			st := "-"
 			if a.StatusCode != 0 {
@@ -382,7 +397,11 @@ func showDelivery(ctx context.Context, env *Env, args []string) int {
 			if a.Error != "" {
 				errText = clip(a.Error, 80)
 			}
-			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", a.N, when(a.At), st, lat, errText)
+			resp := "-"
+			if a.Response != "" {
+				resp = clip(a.Response, 60)
+			}
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", a.N, c.when(a.At), st, lat, errText, resp)
 		}
 		tw.Flush()
 	}

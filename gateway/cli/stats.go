@@ -12,25 +12,37 @@ import (
 
 // apiStats is one destination's figures as GET /api/stats shows them.
 type apiStats struct {
-	Destination   string  `json:"destination"`
-	Pending       int     `json:"pending"`
-	Retrying      int     `json:"retrying"`
-	Delivered     int     `json:"delivered"`
-	Dead          int     `json:"dead"`
+	Destination   string    `json:"destination"`
+	Pending       int       `json:"pending"`
+	Retrying      int       `json:"retrying"`
+	Delivered     int       `json:"delivered"`
+	Dead          int       `json:"dead"`
+	Attempts      int       `json:"attempts"`
+	RetryAttempts int       `json:"retry_attempts"`
+	Succeeded     int       `json:"succeeded"`
+	SuccessRate   float64   `json:"success_rate"`
+	MeanMS        float64   `json:"mean_ms"`
+	P99MS         float64   `json:"p99_ms"`
+	LastHour      apiWindow `json:"last_hour"`
+	LastDay       apiWindow `json:"last_24h"`
+}
+
+// apiWindow is one window's attempt figures.
+type apiWindow struct {
 	Attempts      int     `json:"attempts"`
 	RetryAttempts int     `json:"retry_attempts"`
-	Succeeded     int     `json:"succeeded"`
 	SuccessRate   float64 `json:"success_rate"`
 	MeanMS        float64 `json:"mean_ms"`
 	P99MS         float64 `json:"p99_ms"`
 }
 
 // statsCmd is `hookgate stats [-since 1h] [-json]`: per destination,
-// deliveries by state and the window's attempt figures (admin API).
+// deliveries by state and attempt figures: the last hour and the last 24
+// hours side by side, or the one window -since asks for (admin API).
 func statsCmd(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "stats", "[-since 1h|RFC3339] [-json] [-admin URL] [-token T]")
 	af := declareAdminFlags(env, fs, 30*time.Second)
-	since := fs.String("since", "", "the attempts' window: a duration before now (1h) or an RFC 3339 time (default the API's, 24h)")
+	since := fs.String("since", "", "show one window of attempts instead of the last hour and 24 h: a duration before now (1h) or an RFC 3339 time")
 	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")
 	if code := parseFlagsOnly(fs, args); code >= 0 {
 		return code
@@ -57,19 +69,37 @@ func statsCmd(ctx context.Context, env *Env, args []string) int {
 		return 0
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DESTINATION\tDELIVERED\tRETRYING\tDEAD\tSUCCESS\tMEAN\tP99\tRETRIES")
-	for _, d := range out.Destinations {
-		success, mean, p99 := "-", "-", "-"
-		if d.Attempts > 0 {
-			success = strconv.FormatFloat(d.SuccessRate*100, 'f', 1, 64) + "%"
-			mean, p99 = ms(d.MeanMS), ms(d.P99MS)
+	if *since != "" {
+		fmt.Fprintln(tw, "DESTINATION\tDELIVERED\tRETRYING\tDEAD\tSUCCESS\tMEAN\tP99\tRETRIES")
+		for _, d := range out.Destinations {
+			w := apiWindow{Attempts: d.Attempts, RetryAttempts: d.RetryAttempts, SuccessRate: d.SuccessRate, MeanMS: d.MeanMS, P99MS: d.P99MS}
+			success, mean, p99 := w.cells()
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%d\n", d.Destination, d.Delivered, d.Retrying, d.Dead,
+				success, mean, p99, d.RetryAttempts)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%d\n", d.Destination, d.Delivered, d.Retrying, d.Dead,
-			success, mean, p99, d.RetryAttempts)
+		tw.Flush()
+		fmt.Fprintf(env.Stdout, "attempts since %s\n", c.when(out.Since))
+		return 0
+	}
+	fmt.Fprintln(tw, "\t\t\t\t\tLAST HOUR\t\t\t\tLAST 24 H")
+	fmt.Fprintln(tw, "DESTINATION\tPENDING\tRETRYING\tDELIVERED\tDEAD\tATTEMPTS\tSUCCESS\tMEAN\tP99\tATTEMPTS\tSUCCESS\tMEAN\tP99\tRETRIES")
+	for _, d := range out.Destinations {
+		hs, hm, hp := d.LastHour.cells()
+		ds, dm, dp := d.LastDay.cells()
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\n", d.Destination, d.Pending, d.Retrying,
+			d.Delivered, d.Dead, d.LastHour.Attempts, hs, hm, hp, d.LastDay.Attempts, ds, dm, dp, d.LastDay.RetryAttempts)
 	}
 	tw.Flush()
-	fmt.Fprintf(env.Stdout, "attempts since %s\n", when(out.Since))
 	return 0
+}
+
+// cells are the success rate, mean and p99 of a window as table cells, "-"
+// without attempts.
+func (w apiWindow) cells() (success, mean, p99 string) {
+	if w.Attempts == 0 {
+		return "-", "-", "-"
+	}
+	return strconv.FormatFloat(w.SuccessRate*100, 'f', 1, 64) + "%", ms(w.MeanMS), ms(w.P99MS)
 }
 
 // ms formats milliseconds as a duration rounded for a table.

@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"text/tabwriter"
+	"time"
+)
+
+// apiEvent is an event as GET /api/events/{id} shows it.
+type apiEvent struct {
+	ID          string            `json:"id"`
+	Source      string            `json:"source"`
+	EventType   string            `json:"event_type"`
+	ReceivedAt  time.Time         `json:"received_at"`
+	Headers     map[string]string `json:"headers"`
+	DedupeKey   string            `json:"dedupe_key"`
+	TraceParent string            `json:"traceparent"`
+	TraceID     string            `json:"trace_id"`
+	ConfigHash  string            `json:"config_hash"`
+	Body        json.RawMessage   `json:"body"`
+	Deliveries  []apiDelivery     `json:"deliveries"`
+}
+
+const eventsUsage = "Usage: hookgate events show ID [-json] [-admin URL] [-token T]"
+
+// eventsCmd is `hookgate events show ID [-json]`: one accepted event, its
+// headers (without credentials), its deliveries and its body (admin API).
+func eventsCmd(ctx context.Context, env *Env, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(env.Stderr, eventsUsage)
+		return 2
+	}
+	switch args[0] {
+	case "show":
+		return showEvent(ctx, env, args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(env.Stderr, eventsUsage)
+		return 0
+	}
+	fmt.Fprintf(env.Stderr, "hookgate events: unknown subcommand %q (want show)\n", args[0])
+	return 2
+}
+
+func showEvent(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "events show", "ID [-json] [-admin URL] [-token T]")
+	af := declareAdminFlags(env, fs, 30*time.Second)
+	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")
+	code, rest := parseMixed(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(rest) != 1 || rest[0] == "" {
+		fs.Usage()
+		return 2
+	}
+	c := newAdminClient(env, "events", af)
+	raw, err := c.get(ctx, http.MethodGet, "/api/events/"+url.PathEscape(rest[0]), nil)
+	if err != nil {
+		return c.fail(err)
+	}
+	if *asJSON {
+		env.Stdout.Write(raw)
+		return 0
+	}
+	var ev apiEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return c.fail(fmt.Errorf("unexpected answer: %w", err))
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	field := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
+		}
+	}
+	field("id", ev.ID)
+	field("source", ev.Source)
+	field("event type", ev.EventType)
+	field("received", c.when(ev.ReceivedAt))
+	field("dedupe key", ev.DedupeKey)
+	field("trace id", ev.TraceID)
+	field("config", ev.ConfigHash)
+	tw.Flush()
+
+	fmt.Fprintln(env.Stdout, "\ndeliveries:")
+	if len(ev.Deliveries) == 0 {
+		fmt.Fprintln(env.Stdout, "  none (no route matched, or they were cleaned up)")
+	} else {
+		c.deliveryTable(env.Stdout, "  ", ev.Deliveries)
+	}
+
+	fmt.Fprintln(env.Stdout, "\nheaders:")
+	if len(ev.Headers) == 0 {
+		fmt.Fprintln(env.Stdout, "  none")
+	} else {
+		names := make([]string, 0, len(ev.Headers))
+		for k := range ev.Headers {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		tw = tabwriter.NewWriter(env.Stdout, 0, 0, 1, ' ', 0)
+		for _, k := range names {
+			fmt.Fprintf(tw, "  %s:\t%s\n", k, ev.Headers[k])
+		}
+		tw.Flush()
+	}
+
+	fmt.Fprintln(env.Stdout, "\nbody:")
+	fmt.Fprintln(env.Stdout, bodyText(ev.Body))
+	return 0
+}
