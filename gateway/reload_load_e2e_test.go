@@ -20,10 +20,13 @@ import (
 	"time"
 )
 
+// embeddedStorage is the storage block of the single-instance tests.
+const embeddedStorage = `storage "embedded" { path = "data/hookgate.db" }`
+
 // loadConfig is TestReloadUnderLoad's config: route "all" sends every
 // event to a; with extra, route "extra" also sends it to b. Both
 // destinations exist in both versions, so no reload removes one.
-func loadConfig(ingest, admin, aURL, bURL string, extra bool) string {
+func loadConfig(storage, ingest, admin, aURL, bURL string, extra bool) string {
 	route := ""
 	if extra {
 		route = `
@@ -40,7 +43,7 @@ route "extra" {
   workers          = 32
   shutdown_timeout = "5s"
 }
-storage "embedded" { path = "data/hookgate.db" }
+%s
 source "partner" {
   path = "/in/partner"
   verify "hmac" {
@@ -70,7 +73,7 @@ route "all" {
   source       = "partner"
   destinations = ["a"]
 }
-%s`, ingest, admin, adminToken, aURL, bURL, route)
+%s`, ingest, admin, adminToken, storage, aURL, bURL, route)
 }
 
 // TestReloadUnderLoad: 2,000 events from 8 concurrent senders while 20
@@ -93,8 +96,8 @@ func TestReloadUnderLoad(t *testing.T) {
 	ingest, admin := freeAddr(t), freeAddr(t)
 	path := filepath.Join(dir, "config.hcl")
 	configs := [2]string{
-		loadConfig(ingest, admin, a.srv.URL+"/hooks", b.srv.URL+"/hooks", false),
-		loadConfig(ingest, admin, a.srv.URL+"/hooks", b.srv.URL+"/hooks", true),
+		loadConfig(embeddedStorage, ingest, admin, a.srv.URL+"/hooks", b.srv.URL+"/hooks", false),
+		loadConfig(embeddedStorage, ingest, admin, a.srv.URL+"/hooks", b.srv.URL+"/hooks", true),
 	}
 	if err := os.WriteFile(path, []byte(configs[0]), 0o644); err != nil {
 		t.Fatal(err)
