@@ -1,10 +1,15 @@
 // Package admin is the operator's HTTP surface on admin_listen: health and
-// readiness, Prometheus metrics, and the JSON admin API over deliveries and
-// the dead-letter set (SPEC's admin table). Every /api route requires
-// `Authorization: Bearer <admin_token>` when a token is set.
+// readiness, Prometheus metrics, the JSON admin API over deliveries, events
+// and the dead-letter set (SPEC's admin table, plus the test endpoint
+// POST /api/destinations/{name}/test), and the server-rendered dashboard at
+// / (dashboard.go, templates/, static/). Every /api route requires
+// `Authorization: Bearer <admin_token>` when a token is set; the dashboard
+// trades the token for a session cookie through its login form. Without a
+// token, both answer only to a loopback Host.
 //
 // It must not deliver or route anything; it reads and changes records
-// through the store, and wakes the delivery engine after a retry or replay.
+// through the store, and wakes the delivery engine after a retry, a replay
+// or a test event (which it stores as an ordinary delivery).
 package admin
 
 import (

@@ -137,6 +137,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if !strings.Contains(row, "410") || !strings.Contains(row, "billing") {
 		t.Errorf("dead row: %q", row)
 	}
+	shot("dead-letters.png")
 
 	// Why it died: the delivery's timeline.
 	do("open the delivery", chromedp.Click(chromedp.CSS(`tr.delivery[data-id="`+id+`"] a.id`)),
@@ -183,6 +184,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if got := text(`tr.dest[data-destination="billing"]`); !strings.Contains(got, "50.0%") {
 		t.Errorf("billing's success rate: %q", got)
 	}
+	shot("overview.png")
 	do("log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#token")))
 	do("after logout", chromedp.Navigate(f.url+"/dlq"), chromedp.WaitVisible(chromedp.CSS("#token")))
 	if hits := len(f.bill.got()); hits != 2 {

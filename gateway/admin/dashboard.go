@@ -101,6 +101,7 @@ func (s *Server) dashboard(mux *http.ServeMux) {
 	ui.Handle("GET /events/{id}", d.page(d.event))
 	ui.Handle("GET /dlq", d.page(d.dlq))
 	ui.Handle("POST /dlq/replay", d.action(d.replay))
+	ui.Handle("GET /dlq/export", d.page(func(w http.ResponseWriter, r *http.Request, _ session) { d.s.export(w, r) }))
 	ui.Handle("GET /config", d.page(d.config))
 	ui.Handle("POST /destinations/{name}/test", d.action(d.test))
 

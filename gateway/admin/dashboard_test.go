@@ -177,7 +177,7 @@ func TestDashboardPages(t *testing.T) {
 		{"/deliveries/" + ds[1], []string{"HTTP 410", "25ms", "HTTP 410 Gone", "&lt;b&gt;answer&lt;/b&gt;",
 			"4bf92f3577b34da6a3ce929d0e0e4736", `id="retry"`, "&lt;script&gt;"}},
 		{"/events/" + ev, []string{"shop", "order.created", "x-note", ds[0], ds[1], "4bf92f3577b34da6a3ce929d0e0e4736"}},
-		{"/dlq", []string{ds[1], "Replay all to billing", `class="replay"`}},
+		{"/dlq", []string{ds[1], "Replay all to billing", `class="replay"`, `href="/dlq/export?status=dead"`}},
 		{"/config", []string{"/in/shop", "refunds", "status == &#39;refunded&#39;", "standard_webhooks",
 			"X-Api-Key", "token=redacted", "Send test event", "hmac", "1h0m0s"}},
 	}
@@ -199,6 +199,13 @@ func TestDashboardPages(t *testing.T) {
 	}
 	if code, _, _ := b.do("GET", "/deliveries/dlv_nope", nil); code != http.StatusNotFound {
 		t.Errorf("unknown delivery: %d, want 404", code)
+	}
+	code, _, ndjson := b.do("GET", "/dlq/export?destination=billing", nil)
+	if code != 200 || strings.Count(ndjson, "\n") != 1 || !strings.Contains(ndjson, ds[1]) {
+		t.Errorf("dlq export: %d\n%s", code, ndjson)
+	}
+	if code, _, _ := newBrowser(t, f.url).do("GET", "/dlq/export", nil); code != http.StatusSeeOther {
+		t.Errorf("dlq export without a session: %d, want a redirect to login", code)
 	}
 	code, _, css := b.do("GET", "/static/style.css", nil)
 	if code != 200 || !strings.Contains(css, ".timeline") {
