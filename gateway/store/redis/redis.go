@@ -74,6 +74,7 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	quietClient.Do(func() { goredis.SetLogger(clientLog{opts.Logger.With("component", "store")}) })
 	rdb, where, err := newClient(rawURL, opts)
 	if err != nil {
 		return nil, err
@@ -99,6 +100,19 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	s.acc.start(s, bg)
 	s.wg.Go(func() { s.recoverLoop(bg) })
 	return s, nil
+}
+
+// quietClient routes go-redis's own log lines (dial failures, retried
+// every second while Redis is down) to the first store's logger at debug
+// level, instead of stderr: the store's errors already say it. go-redis has
+// one logger per process, hence once.
+var quietClient sync.Once
+
+// clientLog adapts a slog.Logger to go-redis's logger.
+type clientLog struct{ log *slog.Logger }
+
+func (l clientLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
 }
 
 // newClient parses rawURL into a client and a printable address (no

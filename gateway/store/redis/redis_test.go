@@ -1,7 +1,6 @@
 package redis_test
 
 import (
-	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -47,5 +46,3 @@ func BenchmarkAccept(b *testing.B) {
 	srv := redistest.Start(b, "--appendfsync", "everysec")
 	storetest.Bench(b, func(b *testing.B) store.Store { return mustOpen(b, srv.URL()) })
 }
-
-var _ = context.Background

@@ -92,7 +92,8 @@ func (s *Server) start() error {
 			return fmt.Errorf("redis-server on %s exited at start: %s", s.Addr, s.logTail())
 		default:
 		}
-		if reply, err := Command(s.Addr, "PING"); err == nil && reply == "+PONG" {
+		// A server with requirepass answers NOAUTH: it is up too.
+		if reply, err := Command(s.Addr, "PING"); err == nil && (reply == "+PONG" || strings.HasPrefix(reply, "-NOAUTH")) {
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -135,6 +136,9 @@ func (s *Server) Restart() {
 	}
 	s.tb.Fatalf("redistest: restart redis-server on %s: %v", s.Addr, err)
 }
+
+// Log returns the end of the server's log.
+func (s *Server) Log() string { return s.logTail() }
 
 func (s *Server) logTail() string {
 	b, _ := os.ReadFile(filepath.Join(s.Dir, "redis.log"))
