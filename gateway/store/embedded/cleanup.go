@@ -123,10 +123,11 @@ func (b buckets) expiredEvent(v []byte, cutoff time.Time) (eventLight, []deliver
 		if dv == nil {
 			continue
 		}
-		var d deliveryLight
-		if err := json.Unmarshal(dv, &d); err != nil {
+		var full store.Delivery
+		if err := decodeDelivery(dv, &full); err != nil {
 			return e, nil, false, corrupt("delivery "+id, err)
 		}
+		d := deliveryLight{ID: full.ID, Destination: full.Destination, Status: full.Status, UpdatedAt: full.UpdatedAt}
 		if !d.Status.Finished() || !d.UpdatedAt.Before(cutoff) {
 			return e, nil, false, nil
 		}

@@ -521,11 +521,7 @@ func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error 
 		a.N = d.Attempts + 1
 		a.At = at
 		a.Response = truncate(a.Response, store.ResponsePrefix)
-		av, err := json.Marshal(&a)
-		if err != nil {
-			return fmt.Errorf("encode attempt: %w", err)
-		}
-		if err := b.attempts.Put(attemptKey(id, a.N), av); err != nil {
+		if err := b.attempts.Put(attemptKey(id, a.N), encodeAttempt(&a)); err != nil {
 			return err
 		}
 		d.Attempts = a.N
@@ -629,7 +625,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (*store.Delivery, []sto
 		c := b.attempts.Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var a store.Attempt
-			if err := json.Unmarshal(v, &a); err != nil {
+			if err := decodeAttempt(v, &a); err != nil {
 				return corrupt("attempt", err)
 			}
 			as = append(as, a)
@@ -694,7 +690,7 @@ func (b buckets) delivery(id string) (*store.Delivery, error) {
 		return nil, store.ErrNotFound
 	}
 	d := new(store.Delivery)
-	if err := json.Unmarshal(v, d); err != nil {
+	if err := decodeDelivery(v, d); err != nil {
 		return nil, corrupt("delivery", err)
 	}
 	return d, nil
@@ -735,16 +731,6 @@ func (b buckets) putDelivery(d *store.Delivery) error {
 	return b.deliveries.Put([]byte(d.ID), v)
 }
 
-// encodeDelivery encodes d's record, without its body.
-func encodeDelivery(d *store.Delivery) ([]byte, error) {
-	c := *d
-	c.Body = nil
-	v, err := json.Marshal(&c)
-	if err != nil {
-		return nil, fmt.Errorf("encode delivery %s: %w", d.ID, err)
-	}
-	return v, nil
-}
 
 // unfileDue removes d's due key, at its NextAttemptAt (a leased
 // delivery's too: leases live in memory, see leaseTable). Its lease, if

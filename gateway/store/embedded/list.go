@@ -2,9 +2,7 @@ package embedded
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -23,25 +21,16 @@ const (
 // carries a NextCursor.
 const maxScan = 200_000
 
-// listFields are the fields Deliveries filters on, decoded without the body.
-type listFields struct {
-	Status      store.Status `json:"status"`
-	Destination string       `json:"destination"`
-	Route       string       `json:"route"`
-	Source      string       `json:"source"`
-	EventType   string       `json:"event_type"`
-	CreatedAt   time.Time    `json:"created_at"`
-}
-
-func (f *listFields) match(q *store.Query) bool {
+// matches reports whether d is one q lists.
+func matches(d *store.Delivery, q *store.Query) bool {
 	switch {
-	case q.Status != "" && f.Status != q.Status,
-		q.Destination != "" && f.Destination != q.Destination,
-		q.Route != "" && f.Route != q.Route,
-		q.Source != "" && f.Source != q.Source,
-		q.EventType != "" && f.EventType != q.EventType,
-		!q.Since.IsZero() && f.CreatedAt.Before(q.Since),
-		!q.Until.IsZero() && !f.CreatedAt.Before(q.Until):
+	case q.Status != "" && d.Status != q.Status,
+		q.Destination != "" && d.Destination != q.Destination,
+		q.Route != "" && d.Route != q.Route,
+		q.Source != "" && d.Source != q.Source,
+		q.EventType != "" && d.EventType != q.EventType,
+		!q.Since.IsZero() && d.CreatedAt.Before(q.Since),
+		!q.Until.IsZero() && !d.CreatedAt.Before(q.Until):
 		return false
 	}
 	return true
@@ -96,21 +85,17 @@ func (s *Store) Deliveries(ctx context.Context, q store.Query) (store.Page, erro
 				return nil
 			}
 			last = k
-			var f listFields
-			if err := json.Unmarshal(v, &f); err != nil {
+			d := new(store.Delivery)
+			if err := decodeDelivery(v, d); err != nil {
 				return corrupt("delivery "+string(k), err)
 			}
-			if !f.match(&q) {
+			if !matches(d, &q) {
 				continue
 			}
 			if len(page.Deliveries) == limit {
 				// One more match exists: the listing continues.
 				page.NextCursor = page.Deliveries[limit-1].ID
 				return nil
-			}
-			d := new(store.Delivery)
-			if err := json.Unmarshal(v, d); err != nil {
-				return corrupt("delivery "+string(k), err)
 			}
 			b.loadBody(d)
 			page.Deliveries = append(page.Deliveries, d)

@@ -3,7 +3,6 @@ package embedded
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -13,19 +12,7 @@ import (
 	"github.com/hookgate/hookgate/gateway/store"
 )
 
-// statsDelivery is what Stats reads of a delivery record.
-type statsDelivery struct {
-	Status      store.Status `json:"status"`
-	Destination string       `json:"destination"`
-}
 
-// statsAttempt is what Stats reads of an attempt record.
-type statsAttempt struct {
-	N          int           `json:"n"`
-	At         time.Time     `json:"at"`
-	StatusCode int           `json:"status_code"`
-	Latency    time.Duration `json:"latency_ns"`
-}
 
 // statsAcc accumulates one destination's figures.
 type statsAcc struct {
@@ -62,8 +49,8 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.Destination
 					return err
 				}
 			}
-			var d statsDelivery
-			if err := json.Unmarshal(v, &d); err != nil {
+			var d store.Delivery
+			if err := decodeDelivery(v, &d); err != nil {
 				return corrupt("delivery "+string(k), err)
 			}
 			acc := accs[d.Destination]
@@ -89,8 +76,8 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.Destination
 				ak, av = ac.Seek(prefix)
 			}
 			for ; ak != nil && bytes.HasPrefix(ak, prefix); ak, av = ac.Next() {
-				var a statsAttempt
-				if err := json.Unmarshal(av, &a); err != nil {
+				var a store.Attempt
+				if err := decodeAttempt(av, &a); err != nil {
 					return corrupt("attempt", err)
 				}
 				if a.At.Before(since) {
