@@ -731,7 +731,6 @@ func (b buckets) putDelivery(d *store.Delivery) error {
 	return b.deliveries.Put([]byte(d.ID), v)
 }
 
-
 // unfileDue removes d's due key, at its NextAttemptAt (a leased
 // delivery's too: leases live in memory, see leaseTable). Its lease, if
 // any, ends once the caller's write is committed.

@@ -12,8 +12,6 @@ import (
 	"github.com/hookgate/hookgate/gateway/store"
 )
 
-
-
 // statsAcc accumulates one destination's figures.
 type statsAcc struct {
 	store.DestinationStats
