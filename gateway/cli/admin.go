@@ -125,6 +125,11 @@ func (e *apiError) Error() string { return e.msg }
 // {"error": ...} message, or a hint when the gateway cannot be reached. The
 // caller closes the body; cancel releases the request's timeout.
 func (c *adminClient) do(ctx context.Context, method, path string, q url.Values) (resp *http.Response, cancel context.CancelFunc, err error) {
+	return c.doBody(ctx, method, path, q, nil)
+}
+
+// doBody is do with a request body (JSON), when body is not nil.
+func (c *adminClient) doBody(ctx context.Context, method, path string, q url.Values, body []byte) (resp *http.Response, cancel context.CancelFunc, err error) {
 	cancel = func() {}
 	if c.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
@@ -133,10 +138,17 @@ func (c *adminClient) do(ctx context.Context, method, path string, q url.Values)
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		cancel()
 		return nil, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
 	if c.token != "" {
@@ -354,6 +366,13 @@ func showDelivery(ctx context.Context, env *Env, args []string) int {
 	if err := json.Unmarshal(raw, &d); err != nil {
 		return c.fail(fmt.Errorf("unexpected answer: %w", err))
 	}
+	c.printDelivery(d)
+	return 0
+}
+
+// printDelivery prints one delivery with every attempt and the body sent.
+func (c *adminClient) printDelivery(d apiDelivery) {
+	env := c.env
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	field := func(k, v string) {
 		if v != "" {
@@ -408,7 +427,6 @@ func showDelivery(ctx context.Context, env *Env, args []string) int {
 
 	fmt.Fprintln(env.Stdout, "\nbody:")
 	fmt.Fprintln(env.Stdout, bodyText(d.Body))
-	return 0
 }
 
 // bodyText renders a body the API sent as JSON: indented JSON, or the text

@@ -52,6 +52,8 @@ var commands = map[string]command{
 	"dlq":        {"list, replay or export dead-lettered deliveries (admin API)", dlqCmd},
 	"events":     {"show an accepted event with its headers and deliveries (admin API)", eventsCmd},
 	"stats":      {"per destination: deliveries by state, success rate, latency, retries (admin API)", statsCmd},
+
+	"destinations": {"send a test event to a destination and show the attempt (admin API)", destinationsCmd},
 }
 
 // Main runs the command named by args[0] and returns the process exit code.
