@@ -3,11 +3,14 @@ package gateway_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -219,6 +222,179 @@ route "all" {
 	} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// hookgateCLI runs the built binary's admin commands against the admin API
+// given by the environment, as an operator's shell would.
+func hookgateCLI(t *testing.T, adminAddr string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "HOOKGATE_ADMIN_URL=http://"+adminAddr, "HOOKGATE_ADMIN_TOKEN="+adminToken,
+		"HOOKGATE_CONFIG="+filepath.Join(t.TempDir(), "none.hcl"))
+	out, err := cmd.CombinedOutput()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), adminToken) || strings.Contains(string(out), "e2e-secret") {
+		t.Fatalf("hookgate %v printed a secret:\n%s", args, out)
+	}
+	return code, string(out)
+}
+
+// fieldOf returns the value of "name:  value" in a `show` output.
+func fieldOf(out, name string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// TestOperatorJourney is the README's story with the built binary: a
+// receiver that answers 410 dead-letters a delivery; the operator finds it
+// with `hookgate dlq list`, sees why with `hookgate deliveries show` and
+// `hookgate events show`, fixes the receiver, replays with `hookgate dlq
+// replay`, and sees it delivered; the dashboard behind the token shows the
+// same without a secret.
+func TestOperatorJourney(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	var healthy atomic.Bool
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !healthy.Load() {
+			http.Error(w, "this endpoint was removed", http.StatusGone)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer recv.Close()
+	ingest, admin := freeAddr(t), freeAddr(t)
+	cfg := fmt.Sprintf(`
+gateway {
+  listen       = %q
+  admin_listen = %q
+  admin_token  = %q
+}
+storage "embedded" { path = "data/h.db" }
+source "partner" {
+  path = "/in/partner"
+  verify "hmac" { secret = "e2e-secret" }
+}
+destination "crm" {
+  url           = %q
+  allow_private = true
+  sign "standard_webhooks" { secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }
+}
+route "all" {
+  source       = "partner"
+  destinations = ["crm"]
+}
+`, ingest, admin, adminToken, recv.URL+"/hook")
+	path := filepath.Join(t.TempDir(), "config.hcl")
+	os.WriteFile(path, []byte(cfg), 0o644)
+	proc := start(t, path, ingest, admin)
+	defer func() {
+		proc.cmd.Process.Signal(syscall.SIGTERM)
+		proc.cmd.Wait()
+	}()
+
+	body := []byte(`{"identifier":"journey-1"}`)
+	req, _ := http.NewRequest("POST", "http://"+ingest+"/in/partner", bytes.NewReader(body))
+	req.Header.Set("X-Signature", sign(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 202 {
+		t.Fatalf("ingest: %v %v", err, resp)
+	}
+	resp.Body.Close()
+
+	// Find it.
+	var id string
+	for deadline := time.Now().Add(15 * time.Second); id == "" && time.Now().Before(deadline); {
+		_, out := hookgateCLI(t, admin, "dlq", "list")
+		if lines := strings.Split(out, "\n"); len(lines) > 1 && strings.HasPrefix(lines[1], "dlv_") {
+			id = strings.Fields(lines[1])[0]
+		} else {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if id == "" {
+		t.Fatalf("no dead delivery after 15s; logs:\n%s", proc.logs)
+	}
+	// See why.
+	code, out := hookgateCLI(t, admin, "deliveries", "show", id)
+	if code != 0 || fieldOf(out, "status") != "dead" || !strings.Contains(out, "410") ||
+		!strings.Contains(out, "this endpoint was removed") || fieldOf(out, "dead reason") == "" {
+		t.Fatalf("deliveries show: exit %d:\n%s", code, out)
+	}
+	code, evOut := hookgateCLI(t, admin, "events", "show", fieldOf(out, "event"))
+	if code != 0 || fieldOf(evOut, "source") != "partner" || !strings.Contains(evOut, id) || !strings.Contains(evOut, `"identifier": "journey-1"`) {
+		t.Fatalf("events show: exit %d:\n%s", code, evOut)
+	}
+	// Fix and replay.
+	healthy.Store(true)
+	if code, out := hookgateCLI(t, admin, "dlq", "replay", "-destination", "crm"); code != 0 || out != "replayed 1 delivery\n" {
+		t.Fatalf("dlq replay: exit %d: %q", code, out)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		_, out = hookgateCLI(t, admin, "deliveries", "show", id)
+		if fieldOf(out, "status") == "delivered" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not delivered 15s after the replay:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code, out := hookgateCLI(t, admin, "stats"); code != 0 || !strings.Contains(out, "LAST 24 H") || !strings.Contains(out, "50.0%") {
+		t.Errorf("stats: exit %d:\n%s", code, out)
+	}
+	// The test tool: a sample through the same path.
+	if code, out := hookgateCLI(t, admin, "destinations", "test", "crm"); code != 0 || fieldOf(out, "status") != "delivered" {
+		t.Errorf("destinations test: exit %d:\n%s", code, out)
+	}
+
+	// The dashboard: login form, then the delivery page.
+	base := "http://" + admin
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = noRedirect.Get(base + "/deliveries/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Fatalf("dashboard without a session: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, err = noRedirect.PostForm(base+"/login", url.Values{"token": {adminToken}, "next": {"/deliveries/" + id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := resp.Cookies()
+	if resp.StatusCode != http.StatusSeeOther || len(cookies) != 1 {
+		t.Fatalf("login: %d %v", resp.StatusCode, cookies)
+	}
+	page, _ := http.NewRequest("GET", base+"/deliveries/"+id, nil)
+	page.AddCookie(cookies[0])
+	resp, err = http.DefaultClient.Do(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(html), "HTTP 410") || !strings.Contains(string(html), "delivered") {
+		t.Errorf("dashboard delivery page: %d\n%s", resp.StatusCode, html)
+	}
+	for _, secret := range []string{adminToken, "e2e-secret", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"} {
+		if strings.Contains(string(html), secret) {
+			t.Errorf("the dashboard shows a secret")
 		}
 	}
 }
