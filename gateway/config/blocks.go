@@ -122,7 +122,7 @@ var (
 	verifyBlock = &spec.Block{
 		Type:   "verify",
 		Labels: []string{"plugin"},
-		Doc:    "How the source checks that a webhook comes from its sender: a verify plugin (hmac, standard_webhooks, token, basic_auth, none). Absent: unsigned webhooks are accepted, with a warning.",
+		Doc:    "How the source checks that a webhook comes from its sender: a verify plugin. Absent: unsigned webhooks are accepted, with a warning.",
 	}
 
 	sourceBlock = &spec.Block{
@@ -147,7 +147,7 @@ var (
 	signBlock = &spec.Block{
 		Type:   "sign",
 		Labels: []string{"plugin"},
-		Doc:    "How deliveries are signed for the receiver: a sign plugin (standard_webhooks, hmac). Absent: deliveries are not signed.",
+		Doc:    "How deliveries are signed for the receiver: a sign plugin. Absent: deliveries are not signed.",
 	}
 
 	retryBlock = &spec.Block{

@@ -545,7 +545,7 @@ func (c *compiler) plugin(kind plugins.Kind, b *hcl.Block) any {
 			}
 			msg = ae.Msg
 		}
-		c.errorf(subject, fmt.Sprintf("Invalid %s %q", p.ID(), name), "%s", capitalize(msg))
+		c.errorf(subject, fmt.Sprintf("Invalid %s %q", kind, name), "%s", capitalize(msg))
 		return nil
 	}
 	return inst

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2/hclwrite"
+
 	"github.com/hookgate/hookgate/gateway/config/spec"
 	"github.com/hookgate/hookgate/plugins"
 )
@@ -58,7 +60,7 @@ time, with the line and column.
 
 `)
 	for _, blk := range rootBlocks {
-		writeBlock(&b, blk, "##")
+		writeBlock(&b, reg, blk, "##")
 	}
 	b.WriteString("## Plugins\n\n")
 	for _, p := range reg.All() {
@@ -66,14 +68,16 @@ time, with the line and column.
 		blk.Labels = []string{p.Name}
 		fmt.Fprintf(&b, "### %s \"%s\"\n\n%s\n\n", p.Kind, p.Name, p.Doc)
 		writeAttrs(&b, blk.Attrs)
-		fmt.Fprintf(&b, "```hcl\n%s \"%s\" {\n", p.Kind, p.Name)
-		writeExample(&b, blk.Attrs, "  ")
-		b.WriteString("}\n```\n\n")
+		var ex bytes.Buffer
+		fmt.Fprintf(&ex, "%s \"%s\" {\n", p.Kind, p.Name)
+		writeExample(&ex, blk.Attrs, "  ")
+		ex.WriteString("}\n")
+		fmt.Fprintf(&b, "```hcl\n%s```\n\n", hclwrite.Format(ex.Bytes()))
 	}
 	return b.Bytes()
 }
 
-func writeBlock(b *bytes.Buffer, blk *spec.Block, level string) {
+func writeBlock(b *bytes.Buffer, reg *plugins.Registry, blk *spec.Block, level string) {
 	title := blk.Type
 	for _, l := range blk.Labels {
 		if blk.Type == "storage" {
@@ -83,6 +87,16 @@ func writeBlock(b *bytes.Buffer, blk *spec.Block, level string) {
 		}
 	}
 	fmt.Fprintf(b, "%s %s\n\n%s", level, title, blk.Doc)
+	// The plugins a block may name come from the registry, so the list
+	// cannot drift from what the loader accepts.
+	switch kind := plugins.Kind(blk.Type); kind {
+	case plugins.KindVerify, plugins.KindSign:
+		names := reg.Names(kind)
+		for i, n := range names {
+			names[i] = "`" + n + "`"
+		}
+		fmt.Fprintf(b, " The %s plugins: %s (see Plugins below).", kind, strings.Join(names, ", "))
+	}
 	if blk.Repeatable {
 		b.WriteString(" May appear more than once.")
 	}
@@ -91,7 +105,7 @@ func writeBlock(b *bytes.Buffer, blk *spec.Block, level string) {
 		writeAttrs(b, blk.Attrs)
 	}
 	for _, nb := range blk.Blocks {
-		writeBlock(b, nb, level+"#")
+		writeBlock(b, reg, nb, level+"#")
 	}
 }
 

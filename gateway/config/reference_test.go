@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/hookgate/hookgate/gateway/config"
@@ -42,5 +43,37 @@ func TestReference(t *testing.T) {
 				t.Errorf("%s attribute %s has no doc or example", b.Type, a.Name)
 			}
 		}
+	}
+}
+
+// TestReferenceExamplesLoad: every plugin's example in docs/config.md,
+// placed in a source or destination, loads without diagnostics (env() names
+// in the examples are given values), so the examples cannot rot.
+func TestReferenceExamplesLoad(t *testing.T) {
+	doc := string(config.Reference(plugins.Default))
+	examples := regexp.MustCompile("(?s)```hcl\n((verify|sign) \"[a-z_]+\" \\{.*?\\}\n)```").FindAllStringSubmatch(doc, -1)
+	if len(examples) != len(plugins.Default.All()) {
+		t.Fatalf("found %d plugin examples, want one per plugin (%d)", len(examples), len(plugins.Default.All()))
+	}
+	for _, m := range examples {
+		block, kind := m[1], m[2]
+		src := `destination "d" {
+  url = "https://example.com/hooks"
+` + block + `}
+`
+		if kind == "verify" {
+			src = `source "s" {
+  path = "/in/s"
+` + block + `}
+`
+		}
+		l := &config.Loader{LookupEnv: func(string) (string, bool) {
+			return "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", true
+		}}
+		cfg, diags := l.LoadBytes([]byte(src), "example.hcl")
+		if diags.HasErrors() {
+			t.Errorf("the example\n%s does not load: %s", block, diags.Error())
+		}
+		cfg.Close()
 	}
 }
