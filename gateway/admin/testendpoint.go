@@ -97,7 +97,9 @@ func (s *Server) sendTest(ctx context.Context, cfg *config.Config, dest *config.
 		if !json.Valid(body) {
 			return "", &requestError{http.StatusBadRequest, "the body is not JSON"}
 		}
+		// A given body is sent as is; its type is what the caller says.
 		payload = body
+		plan.EventType = eventType
 	} else {
 		obj, out, err := sampleBody(plan, now)
 		if err != nil {
