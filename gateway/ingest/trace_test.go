@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookgate/hookgate/gateway/config"
 	"github.com/hookgate/hookgate/gateway/ingest"
+	"github.com/hookgate/hookgate/gateway/store"
 	"github.com/hookgate/hookgate/gateway/store/embedded"
 )
 
@@ -273,4 +274,52 @@ func keys(m map[string]sdktrace.ReadOnlySpan) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// nopStore accepts everything at once: the benchmark measures ingest, not
+// the store.
+type nopStore struct{}
+
+func (nopStore) Accept(context.Context, *store.Event, []*store.Delivery, *store.Dedupe) (string, error) {
+	return "", nil
+}
+
+// discard is a span exporter that drops every span.
+type discard struct{}
+
+func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discard) Shutdown(context.Context) error                             { return nil }
+
+// BenchmarkIngestTracing measures one ingest request (verify, schema, two
+// routes, a store that does nothing) with tracing off, on with every trace
+// sampled (spans batched to an exporter that drops them), and on with none
+// sampled.
+func BenchmarkIngestTracing(b *testing.B) {
+	cfg, diags := (&config.Loader{}).LoadBytes([]byte(cfgSrc), "config.hcl")
+	if diags.HasErrors() {
+		b.Fatal(diags.Error())
+	}
+	for _, c := range []struct {
+		name string
+		tp   trace.TracerProvider
+	}{
+		{"off", nil},
+		{"sampled", sdktrace.NewTracerProvider(sdktrace.WithBatcher(discard{}))},
+		{"not_sampled", sdktrace.NewTracerProvider(sdktrace.WithBatcher(discard{}), sdktrace.WithSampler(sdktrace.TraceIDRatioBased(0)))},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			h := &ingest.Handler{Current: func() *config.Config { return cfg }, Store: nopStore{}, TracerProvider: c.tp}
+			sig := sign(tiktok)
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("POST", "/in/influship", strings.NewReader(tiktok))
+				req.Header.Set("X-Influship-Signature", sig)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != 202 {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
 }
