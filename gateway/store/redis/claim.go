@@ -38,7 +38,7 @@ func (s *Store) Claim(ctx context.Context, destination string, now time.Time, li
 	limit = min(limit, maxClaim)
 	base := s.k.dest(destination)
 	c := call(scriptClaim, base+":due", base, micros(now), micros(now.Add(lease)), limit)
-	if err := s.runScripts(ctx, []*scriptCall{c}); err != nil {
+	if err := s.calls.do(ctx, c); err != nil {
 		return nil, s.wrap(op, err)
 	}
 	rows, err := c.cmd.Slice()
@@ -107,7 +107,7 @@ func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error 
 	c := call(scriptComplete, base+":due", base, id, string(o.Status), av, timeText(a.At), micros(a.At),
 		nextText, nextUS, a.StatusCode, a.Error, o.DeadReason,
 		strconv.Itoa(a.StatusCode)+":"+strconv.FormatInt(int64(a.Latency), 10))
-	if err := s.runScripts(ctx, []*scriptCall{c}); err != nil {
+	if err := s.calls.do(ctx, c); err != nil {
 		return s.wrap(op, err)
 	}
 	s.forget(id)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"time"
 
 	"github.com/hookgate/hookgate/gateway/store"
 )
@@ -17,7 +16,6 @@ import (
 const (
 	committers   = 4
 	maxBatch     = 256
-	batchTimeout = 10 * time.Second
 )
 
 // committer queues Accepts for its goroutines.

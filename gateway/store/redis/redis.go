@@ -45,9 +45,10 @@ type Store struct {
 	log    *slog.Logger
 	closed atomic.Bool
 	// stop ends the background goroutines; wg waits for them.
-	stop context.CancelFunc
-	wg   sync.WaitGroup
-	acc  committer
+	stop  context.CancelFunc
+	wg    sync.WaitGroup
+	acc   committer
+	calls batcher
 	// dests caches which destination a claimed delivery belongs to, so
 	// Complete finds its keys without a lookup (see destOf). A cache only:
 	// a miss asks Redis.
@@ -98,6 +99,7 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	bg, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.acc.start(s, bg)
+	s.calls.start(s)
 	s.wg.Go(func() { s.recoverLoop(bg) })
 	return s, nil
 }
@@ -192,6 +194,7 @@ func (s *Store) Close() error {
 	}
 	s.stop()
 	s.acc.close()
+	s.calls.close()
 	s.wg.Wait()
 	if err := s.rdb.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
