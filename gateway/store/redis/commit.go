@@ -14,8 +14,8 @@ import (
 // scripts, then one delivery script per destination for the whole batch.
 // Round trips then bound the batches per second, not the events.
 const (
-	committers   = 4
-	maxBatch     = 256
+	committers = 4
+	maxBatch   = 256
 )
 
 // committer queues Accepts for its goroutines.
