@@ -247,7 +247,7 @@ func deliveriesCmd(ctx context.Context, env *Env, args []string) int {
 // listDeliveries lists one page of deliveries as a table (or the API's JSON
 // with -json). fixedStatus, when set, replaces the -status flag (dlq list).
 func listDeliveries(ctx context.Context, env *Env, name string, args []string, fixedStatus string) int {
-	synopsis := "[-status S] [-destination D] [-route R] [-limit N] [-cursor C] [-json] [-admin URL] [-token T]"
+	synopsis := "[-status S] [-destination D] [-route R] [-source S] [-event-type E] [-since T] [-until T] [-limit N] [-cursor C] [-json] [-admin URL] [-token T]"
 	if fixedStatus != "" {
 		synopsis = strings.Replace(synopsis, "[-status S] ", "", 1)
 	}
@@ -260,7 +260,11 @@ func listDeliveries(ctx context.Context, env *Env, name string, args []string, f
 		*status = fixedStatus
 	}
 	dest := fs.String("destination", "", "only deliveries to this destination")
-	route := fs.String("route", "", "only deliveries of this route")
+	route := fs.String("route", "", "only deliveries of this route (@test: test deliveries)")
+	source := fs.String("source", "", "only deliveries of events from this source")
+	eventType := fs.String("event-type", "", "only deliveries of events of this type")
+	since := fs.String("since", "", "only deliveries created since: a duration before now (1h) or an RFC 3339 time")
+	until := fs.String("until", "", "only deliveries created before: a duration before now (1h) or an RFC 3339 time")
 	limit := fs.Int("limit", 0, "page size, 1 to 1000 (default the API's, 50)")
 	cursor := fs.String("cursor", "", "continue from a previous page's next-page cursor")
 	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")
@@ -268,7 +272,8 @@ func listDeliveries(ctx context.Context, env *Env, name string, args []string, f
 		return code
 	}
 	c := newAdminClient(env, name, af)
-	q := query("status", *status, "destination", *dest, "route", *route, "cursor", *cursor)
+	q := query("status", *status, "destination", *dest, "route", *route, "source", *source, "event_type", *eventType,
+		"since", *since, "until", *until, "cursor", *cursor)
 	if *limit != 0 {
 		q.Set("limit", strconv.Itoa(*limit))
 	}

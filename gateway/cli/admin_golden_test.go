@@ -146,6 +146,8 @@ func TestAdminGolden(t *testing.T) {
 		{"deliveries", []string{"deliveries"}, 0},
 		{"deliveries_dead", []string{"deliveries", "-status", "dead"}, 0},
 		{"deliveries_page", []string{"deliveries", "-destination", "orders", "-limit", "1"}, 0},
+		{"deliveries_filters", []string{"deliveries", "-source", "partner", "-event-type", "order.created", "-since", "2026-03-01T08:00:00Z", "-until", "2026-03-01T10:00:00Z"}, 0},
+		{"deliveries_bad_since", []string{"deliveries", "-since", "yesterday"}, 1},
 		{"deliveries_show", []string{"deliveries", "show", ids.dead}, 0},
 		{"events_show", []string{"events", "show", ids.event}, 0},
 		{"events_show_json", []string{"events", "show", ids.event, "-json"}, 0},
