@@ -1,0 +1,58 @@
+package admin_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway/store"
+)
+
+// TestNoSecretInAnyAnswer asks every API route and every dashboard page for
+// everything it shows, after a real test delivery that was signed with the
+// destination's secret and sent with its secret header and URL; call and
+// browser.do fail the test on any configured secret in an answer.
+func TestNoSecretInAnyAnswer(t *testing.T) {
+	f := newFixture(t, fixtureOpts{token: fxToken, engine: true})
+	at := time.Now().UTC().Add(-time.Minute)
+	ev, ds := f.seed(t, at, "order.created", "billing")
+	f.finish(t, ds[0], at, 410, store.Dead)
+	code, raw := call(t, http.MethodPost, f.url+"/api/destinations/orders/test", fxToken, "")
+	var test struct {
+		ID      string `json:"id"`
+		EventID string `json:"event_id"`
+	}
+	if json.Unmarshal(raw, &test); code != http.StatusOK || test.ID == "" {
+		t.Fatalf("test delivery: %d %s", code, raw)
+	}
+	if len(f.orders.got()) != 1 {
+		t.Fatal("the test delivery did not reach the receiver")
+	}
+
+	for _, path := range []string{
+		"/healthz", "/readyz",
+		"/api/deliveries", "/api/deliveries?status=dead", "/api/deliveries/" + ds[0], "/api/deliveries/" + test.ID,
+		"/api/events/" + ev, "/api/events/" + test.EventID, "/api/dlq/export", "/api/stats", "/api/stats?since=1h",
+	} {
+		if code, raw := call(t, http.MethodGet, f.url+path, fxToken, ""); code != http.StatusOK {
+			t.Errorf("GET %s: %d %s", path, code, raw)
+		}
+	}
+	// Errors too.
+	call(t, http.MethodGet, f.url+"/api/deliveries", "wrong", "")
+	call(t, http.MethodPost, f.url+"/api/reload", fxToken, "")
+
+	b := newBrowser(t, f.url)
+	b.do("GET", "/login", nil)
+	b.do("POST", "/login", map[string][]string{"token": {"wrong-" + fxToken[:4]}})
+	login(t, b)
+	for _, path := range []string{
+		"/", "/deliveries", "/deliveries/" + ds[0], "/deliveries/" + test.ID, "/events/" + ev, "/events/" + test.EventID,
+		"/dlq", "/dlq/export", "/config",
+	} {
+		if code, _, _ := b.do("GET", path, nil); code != http.StatusOK {
+			t.Errorf("GET %s: %d", path, code)
+		}
+	}
+}
