@@ -163,6 +163,8 @@ func TestDashboardPages(t *testing.T) {
 	ev, ds := f.seed(t, at, "order.created", "orders", "billing")
 	f.finish(t, ds[0], at.Add(time.Second), 200, store.Delivered)
 	f.finish(t, ds[1], at.Add(time.Second), 410, store.Dead)
+	_, retrying := f.seed(t, at.Add(time.Minute), "order.created", "billing")
+	f.finish(t, retrying[0], at.Add(2*time.Minute), 503, store.Retrying)
 	b := newBrowser(t, f.url)
 	login(t, b)
 
@@ -176,6 +178,7 @@ func TestDashboardPages(t *testing.T) {
 		{"/deliveries?destination=orders", []string{ds[0]}},
 		{"/deliveries/" + ds[1], []string{"HTTP 410", "25ms", "HTTP 410 Gone", "&lt;b&gt;answer&lt;/b&gt;",
 			"4bf92f3577b34da6a3ce929d0e0e4736", `id="retry"`, "&lt;script&gt;"}},
+		{"/deliveries/" + retrying[0], []string{"retrying", "Next attempt", "HTTP 503"}},
 		{"/events/" + ev, []string{"shop", "order.created", "x-note", ds[0], ds[1], "4bf92f3577b34da6a3ce929d0e0e4736"}},
 		{"/dlq", []string{ds[1], "Replay all to billing", `class="replay"`, `href="/dlq/export?status=dead"`}},
 		{"/config", []string{"/in/shop", "refunds", "status == &#39;refunded&#39;", "standard_webhooks",
