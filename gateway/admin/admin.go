@@ -370,6 +370,10 @@ type statsAnswer struct {
 		LastDay  time.Time `json:"last_24h"`
 	} `json:"windows"`
 	Destinations []statsView `json:"destinations"`
+	// ConfigHash and ConfigLoadedAt identify the running config, so a
+	// figure can be read against the rules that produced it.
+	ConfigHash     string    `json:"config_hash"`
+	ConfigLoadedAt time.Time `json:"config_loaded_at"`
 }
 
 // stats is GET /api/stats?since=1h|RFC3339 (default 24h): per destination,
@@ -400,7 +404,8 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 
 // statsAt gathers the figures of GET /api/stats at now.
 func (s *Server) statsAt(ctx context.Context, now, since time.Time) (*statsAnswer, error) {
-	ans := &statsAnswer{Since: since.UTC()}
+	cfg := s.Current()
+	ans := &statsAnswer{Since: since.UTC(), ConfigHash: cfg.Hash, ConfigLoadedAt: cfg.LoadedAt.UTC()}
 	ans.Windows.LastHour = now.Add(-time.Hour).UTC()
 	ans.Windows.LastDay = now.Add(-24 * time.Hour).UTC()
 	byStart := map[time.Time][]store.DestinationStats{}
@@ -423,7 +428,7 @@ func (s *Server) statsAt(ctx context.Context, now, since time.Time) (*statsAnswe
 		}
 		return v
 	}
-	for _, d := range s.Current().Destinations {
+	for _, d := range cfg.Destinations {
 		get(d.Name)
 	}
 	for _, st := range byStart[since.UTC()] {

@@ -174,6 +174,9 @@ func TestStats(t *testing.T) {
 	if !got.Since.Equal(now.Add(-24 * time.Hour)) {
 		t.Errorf("since = %s, want 24h before %s", got.Since, now)
 	}
+	if len(got.ConfigHash) != 64 || time.Since(got.ConfigLoadedAt) > time.Minute || got.ConfigLoadedAt.After(time.Now()) {
+		t.Errorf("config_hash %q, config_loaded_at %s: want the running config's hash and load time", got.ConfigHash, got.ConfigLoadedAt)
+	}
 	if len(got.Destinations) != 3 {
 		t.Fatalf("destinations = %+v, want billing, idle, orders", got.Destinations)
 	}
