@@ -24,8 +24,10 @@ import (
 const statsToken = "stats-admin-s3cret"
 
 type statsAnswer struct {
-	Since        time.Time `json:"since"`
-	Destinations []struct {
+	Since          time.Time `json:"since"`
+	ConfigHash     string    `json:"config_hash"`
+	ConfigLoadedAt time.Time `json:"config_loaded_at"`
+	Destinations   []struct {
 		Destination   string  `json:"destination"`
 		Pending       int     `json:"pending"`
 		Retrying      int     `json:"retrying"`
