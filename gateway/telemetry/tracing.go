@@ -57,7 +57,9 @@ func NewTracing(ctx context.Context, t config.Telemetry) (*Tracing, error) {
 		semconv.ServiceVersion(buildinfo.Version),
 	)
 	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithBatcher(exp),
+		// A queue four times the default: a burst of a few thousand
+		// events (six spans each) is exported, not dropped.
+		sdktrace.WithBatcher(exp, sdktrace.WithMaxQueueSize(8192)),
 		sdktrace.WithResource(res),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(t.SampleRatio))),
 	)
