@@ -304,3 +304,24 @@ func TestRedisDownUnderLoad(t *testing.T) {
 		t.Errorf("only %d of %d events were ever accepted", l.acceptedN.Load(), total)
 	}
 }
+
+// TestRedisClusterGateways: two gateways on a three-master Redis Cluster
+// share a bounded load; every event answered 202 is delivered.
+func TestRedisClusterGateways(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	t.Parallel()
+	c := redistest.StartCluster(t)
+	sk := newSink(t)
+	f := startFleet(t, 2, sk.srv.URL+"/hooks", c.URL())
+	const total, senders = 400, 8
+	deadline := time.Now().Add(60 * time.Second)
+	l := runLoad(f, "c", total, senders, deadline)
+	l.wg.Wait()
+	dups := waitDelivered(t, sk, l, deadline, func() string { return f.procs[0].logs.String() })
+	t.Logf("cluster: accepted %d, all delivered; %d duplicate deliveries", l.acceptedN.Load(), dups)
+	if l.acceptedN.Load() != total {
+		t.Errorf("only %d of %d events were ever accepted", l.acceptedN.Load(), total)
+	}
+}
