@@ -62,6 +62,7 @@ func (c *committer) close() {
 }
 
 func (c *committer) run() {
+	var carry map[int][]any
 	for req := range c.queue {
 		batch := []*acceptReq{req}
 	fill:
@@ -76,12 +77,16 @@ func (c *committer) run() {
 				break fill
 			}
 		}
-		c.write(batch)
+		carry = c.write(batch, carry)
 	}
+	c.confirm(carry)
 }
 
-// write stores a batch and answers each of its Accepts.
-func (c *committer) write(batch []*acceptReq) {
+// write stores a batch and answers each of its Accepts. carry are
+// recovery copies to drop, left by the previous batch: they ride along
+// with this batch's first pipeline. It returns this batch's, when more
+// Accepts wait (else it drops them at once).
+func (c *committer) write(batch []*acceptReq, carry map[int][]any) map[int][]any {
 	s := c.s
 	// Not c.ctx: a batch taken before Close still gets written.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), batchTimeout)
@@ -99,7 +104,7 @@ func (c *committer) write(batch []*acceptReq) {
 		r.event[4] = accepted
 		calls[i] = call(scriptEvent, base+":events", append([]any{base}, r.event...)...)
 	}
-	err := s.runScripts(ctx, calls)
+	err := s.runScripts(ctx, append(c.confirmCalls(carry), calls...))
 	var next []*acceptReq
 	for i, r := range batch {
 		res, cerr := calls[i].cmd.StringSlice()
@@ -120,7 +125,7 @@ func (c *committer) write(batch []*acceptReq) {
 		}
 	}
 	if len(next) == 0 {
-		return
+		return nil
 	}
 
 	// Step 2: the deliveries, one script per destination.
@@ -161,14 +166,35 @@ func (c *committer) write(batch []*acceptReq) {
 		confirm[r.bucket] = append(confirm[r.bucket], r.id)
 	}
 
-	// Step 3, after the answers: drop the recovery copies. Should this
-	// fail, recovery finds the deliveries exist and drops them itself.
-	calls = calls[:0]
-	for b, ids := range confirm {
-		base := s.k.bucket(b)
-		calls = append(calls, call(scriptConfirm, base+":pend", append([]any{base}, ids...)...))
+	// Step 3, after the answers: drop the recovery copies, with the next
+	// batch when one waits. Should this fail, recovery finds the
+	// deliveries exist and drops the copies itself.
+	if len(c.queue) > 0 {
+		return confirm
 	}
-	if err := s.runScripts(ctx, calls); err != nil {
-		s.log.Debug("confirm accepted events", "error", err)
+	c.confirm(confirm)
+	return nil
+}
+
+// confirmCalls are the scripts that drop the recovery copies of ids, by
+// bucket.
+func (c *committer) confirmCalls(ids map[int][]any) []*scriptCall {
+	var calls []*scriptCall
+	for b, list := range ids {
+		base := c.s.k.bucket(b)
+		calls = append(calls, call(scriptConfirm, base+":pend", append([]any{base}, list...)...))
+	}
+	return calls
+}
+
+// confirm drops the recovery copies of ids now.
+func (c *committer) confirm(ids map[int][]any) {
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), batchTimeout)
+	defer cancel()
+	if err := c.s.runScripts(ctx, c.confirmCalls(ids)); err != nil {
+		c.s.log.Debug("confirm accepted events", "error", err)
 	}
 }
