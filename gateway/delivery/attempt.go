@@ -61,7 +61,7 @@ type result struct {
 // by New as telemetry.Tracer(opts.TracerProvider), and deliver calling
 // sendTraced with it.
 func send(ctx context.Context, client *http.Client, dest *config.Destination, d *store.Delivery, now func() time.Time) result {
-	return sendTraced(ctx, otel.Tracer(telemetry.ScopeName), client, dest, d, now)
+	return sendTraced(ctx, telemetry.Tracer(otel.GetTracerProvider()), client, dest, d, now)
 }
 
 // sendTraced makes one attempt of d to dest with client: it builds the
