@@ -222,7 +222,8 @@ func diagLine(d *hcl.Diagnostic) string {
 }
 
 // keepRestartOnly copies into next the running values of the settings only
-// a restart applies, and returns the names of those that differ.
+// a restart applies (listen addresses, workers, telemetry, storage but its
+// retention), and returns the names of those that differ.
 func keepRestartOnly(cur, next *config.Config) []string {
 	restart := []string{}
 	if next.Gateway.Listen != cur.Gateway.Listen {
@@ -236,6 +237,11 @@ func keepRestartOnly(cur, next *config.Config) []string {
 	if next.Gateway.Workers != cur.Gateway.Workers {
 		restart = append(restart, "workers")
 		next.Gateway.Workers = cur.Gateway.Workers
+	}
+	// The tracer provider is built once, at start.
+	if next.Telemetry != cur.Telemetry {
+		restart = append(restart, "telemetry")
+		next.Telemetry = cur.Telemetry
 	}
 	cs, ns := cur.Storage, next.Storage
 	if ns.Kind != cs.Kind || ns.Path != cs.Path || ns.URL.Reveal() != cs.URL.Reveal() || ns.Prefix != cs.Prefix {
