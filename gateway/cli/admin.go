@@ -347,32 +347,44 @@ func (c *adminClient) when(t time.Time) string {
 // showDelivery is `hookgate deliveries show ID [-json]`: one delivery with
 // every attempt and the body sent.
 func showDelivery(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "deliveries show", "ID [-json] [-admin URL] [-token T]")
+	var d apiDelivery
+	c, code := showOne(ctx, env, args, "deliveries", "/api/deliveries/", &d)
+	if c == nil {
+		return code
+	}
+	c.printDelivery(d)
+	return 0
+}
+
+// showOne is what `deliveries show` and `events show` share: it parses
+// `ID [-json]` and the admin flags, GETs prefix+ID, and prints the answer
+// as is with -json. Otherwise it decodes the answer into out and returns
+// the client to print it with. A nil client means done, with code.
+func showOne(ctx context.Context, env *Env, args []string, cmd, prefix string, out any) (*adminClient, int) {
+	fs := newFlags(env, cmd+" show", "ID [-json] [-admin URL] [-token T]")
 	af := declareAdminFlags(env, fs, 30*time.Second)
 	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")
 	code, rest := parseMixed(fs, args)
 	if code >= 0 {
-		return code
+		return nil, code
 	}
 	if len(rest) != 1 || rest[0] == "" {
 		fs.Usage()
-		return 2
+		return nil, 2
 	}
-	c := newAdminClient(env, "deliveries", af)
-	raw, err := c.get(ctx, http.MethodGet, "/api/deliveries/"+url.PathEscape(rest[0]), nil)
+	c := newAdminClient(env, cmd, af)
+	raw, err := c.get(ctx, http.MethodGet, prefix+url.PathEscape(rest[0]), nil)
 	if err != nil {
-		return c.fail(err)
+		return nil, c.fail(err)
 	}
 	if *asJSON {
 		env.Stdout.Write(raw)
-		return 0
+		return nil, 0
 	}
-	var d apiDelivery
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return c.fail(fmt.Errorf("unexpected answer: %w", err))
+	if err := json.Unmarshal(raw, out); err != nil {
+		return nil, c.fail(fmt.Errorf("unexpected answer: %w", err))
 	}
-	c.printDelivery(d)
-	return 0
+	return c, 0
 }
 
 // printDelivery prints one delivery with every attempt and the body sent.

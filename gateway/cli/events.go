@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
 	"slices"
 	"text/tabwriter"
 	"time"
@@ -47,29 +45,10 @@ func eventsCmd(ctx context.Context, env *Env, args []string) int {
 }
 
 func showEvent(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "events show", "ID [-json] [-admin URL] [-token T]")
-	af := declareAdminFlags(env, fs, 30*time.Second)
-	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")
-	code, rest := parseMixed(fs, args)
-	if code >= 0 {
-		return code
-	}
-	if len(rest) != 1 || rest[0] == "" {
-		fs.Usage()
-		return 2
-	}
-	c := newAdminClient(env, "events", af)
-	raw, err := c.get(ctx, http.MethodGet, "/api/events/"+url.PathEscape(rest[0]), nil)
-	if err != nil {
-		return c.fail(err)
-	}
-	if *asJSON {
-		env.Stdout.Write(raw)
-		return 0
-	}
 	var ev apiEvent
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return c.fail(fmt.Errorf("unexpected answer: %w", err))
+	c, code := showOne(ctx, env, args, "events", "/api/events/", &ev)
+	if c == nil {
+		return code
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	field := func(k, v string) {
