@@ -43,9 +43,9 @@ route "all" {
 }
 
 // TestReload: a SIGHUP applies a rewritten config (the route now sends to a
-// new destination; a new source path answers); a broken config sent by
-// POST /api/reload is refused with its diagnostics and the running rules
-// keep working.
+// new destination; a new source path answers); a broken config is refused,
+// by POST /api/reload with its diagnostics and by SIGHUP with them in the
+// log, and the running rules keep working.
 func TestReload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: skipped with -short")
@@ -201,6 +201,23 @@ route "other" {
 		t.Fatalf("no diagnostic at %s: %+v", want, refused)
 	}
 
+	// The same broken file by SIGHUP: refused too (counted, logged).
+	if err := proc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the SIGHUP reload to be refused", func() bool {
+		resp, err := http.Get("http://" + admin + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		m, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(m), `hookgate_config_reloads_total{result="error"} 2`)
+	})
+	if !strings.Contains(proc.logs.String(), want) {
+		t.Errorf("the logs do not show the diagnostic at %s", want)
+	}
+
 	// The running rules are still those of the good config.
 	if code := send("/in/partner", "after-broken"); code != 202 {
 		t.Fatalf("after the refused reload: status %d", code)
@@ -216,7 +233,7 @@ route "other" {
 	resp.Body.Close()
 	for _, want := range []string{
 		`hookgate_config_reloads_total{result="ok"} 1`,
-		`hookgate_config_reloads_total{result="error"} 1`,
+		`hookgate_config_reloads_total{result="error"} 2`,
 		`hookgate_config_reloads_total{result="unchanged"} 1`,
 	} {
 		if !strings.Contains(string(metrics), want) {
