@@ -4,7 +4,8 @@
 // every store implementation keeps (embedded in store/embedded, Redis in
 // store/redis), proven by the shared conformance suite in store/storetest.
 //
-// The package holds records and the contract only; it does no I/O.
+// The package holds records, the contract and the error classification
+// both stores share (errors.go); it does no I/O.
 package store
 
 import (

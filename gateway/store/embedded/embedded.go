@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -520,7 +519,7 @@ func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error 
 		a := o.Attempt
 		a.N = d.Attempts + 1
 		a.At = at
-		a.Response = truncate(a.Response, store.ResponsePrefix)
+		a.Response = store.Truncate(a.Response, store.ResponsePrefix)
 		if err := b.attempts.Put(attemptKey(id, a.N), encodeAttempt(&a)); err != nil {
 			return err
 		}
@@ -740,14 +739,12 @@ func (b buckets) unfileDue(d *store.Delivery) error {
 
 // Errors that are the caller's or the file's, not the store's availability.
 var (
-	errInvalid = errors.New("invalid argument")
-	errCorrupt = errors.New("corrupt record")
+	errInvalid = store.ErrInvalid
+	errCorrupt = store.ErrCorrupt
 	errClosed  = errors.New("closed")
 )
 
-func corrupt(what string, err error) error {
-	return fmt.Errorf("%w: %s: %w", errCorrupt, what, err)
-}
+func corrupt(what string, err error) error { return store.Corrupt(what, err) }
 
 // usable fails when ctx is done or the store closed.
 func (s *Store) usable(ctx context.Context) error {
@@ -764,18 +761,7 @@ func (s *Store) usable(ctx context.Context) error {
 // the caller's (a bad argument, a missing record, a conflict, a cancelled
 // context) or a corrupt record as store.ErrUnavailable: the file is closed,
 // full or failing.
-func (s *Store) wrap(op string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrDuplicate),
-		errors.Is(err, store.ErrConflict), errors.Is(err, errInvalid),
-		errors.Is(err, errCorrupt), errors.Is(err, context.Canceled),
-		errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("store: %s: %w", op, err)
-	}
-	return fmt.Errorf("store: %s: %w: %w", op, store.ErrUnavailable, err)
-}
+func (s *Store) wrap(op string, err error) error { return store.Wrap(op, err) }
 
 // checkName accepts the ids and names that become parts of keys: bounded,
 // and free of the 0x00 that separates key parts.
@@ -791,18 +777,3 @@ func checkName(what, v string, emptyOK bool) error {
 	return nil
 }
 
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for i := 0; i < utf8.UTFMax && len(s) > 0; i++ {
-		r, size := utf8.DecodeLastRuneInString(s)
-		if r != utf8.RuneError || size != 1 {
-			break
-		}
-		s = s[:len(s)-1]
-	}
-	return s
-}

@@ -157,24 +157,6 @@ func TestLongDedupeKey(t *testing.T) {
 	}
 }
 
-func TestTruncate(t *testing.T) {
-	tests := []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"hello", 10, "hello"},
-		{"hello", 3, "hel"},
-		{"héllo", 2, "h"}, // é is two bytes: not split
-		{"h☕", 3, "h"},    // ☕ is three bytes
-		{"h☕", 4, "h☕"},
-	}
-	for _, tc := range tests {
-		if got := truncate(tc.in, tc.n); got != tc.want {
-			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
-		}
-	}
-}
 
 // TestCommitterIsolatesFailure: one failing write in a group neither fails
 // nor undoes the others, and its caller gets its own error.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -90,7 +89,7 @@ func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error 
 		a.At = s.now()
 	}
 	a.N = 0 // the position in the list numbers it
-	a.Response = truncate(a.Response, store.ResponsePrefix)
+	a.Response = store.Truncate(a.Response, store.ResponsePrefix)
 	av, err := json.Marshal(&a)
 	if err != nil {
 		return s.wrap(op, fmt.Errorf("encode attempt: %w", err))
@@ -188,18 +187,3 @@ func (s *Store) Abandon(ctx context.Context, destination, reason string, now tim
 	}
 }
 
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for i := 0; i < utf8.UTFMax && len(s) > 0; i++ {
-		r, size := utf8.DecodeLastRuneInString(s)
-		if r != utf8.RuneError || size != 1 {
-			break
-		}
-		s = s[:len(s)-1]
-	}
-	return s
-}

@@ -214,8 +214,8 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Errors that are the caller's, not the store's availability.
 var (
-	errInvalid = errors.New("invalid argument")
-	errCorrupt = errors.New("corrupt record")
+	errInvalid = store.ErrInvalid
+	errCorrupt = store.ErrCorrupt
 	errClosed  = errors.New("closed")
 )
 
@@ -223,9 +223,7 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errInvalid, fmt.Sprintf(format, args...))
 }
 
-func corrupt(what string, err error) error {
-	return fmt.Errorf("%w: %s: %w", errCorrupt, what, err)
-}
+func corrupt(what string, err error) error { return store.Corrupt(what, err) }
 
 // usable fails when ctx is done or the store closed.
 func (s *Store) usable(ctx context.Context) error {
@@ -242,18 +240,7 @@ func (s *Store) usable(ctx context.Context) error {
 // the caller's (a bad argument, a missing record, a conflict, a cancelled
 // context) or a corrupt record as store.ErrUnavailable: Redis is down,
 // loading, read-only, full, or the store is closed.
-func (s *Store) wrap(op string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrDuplicate),
-		errors.Is(err, store.ErrConflict), errors.Is(err, errInvalid),
-		errors.Is(err, errCorrupt), errors.Is(err, context.Canceled),
-		errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("store: %s: %w", op, err)
-	}
-	return fmt.Errorf("store: %s: %w: %w", op, store.ErrUnavailable, err)
-}
+func (s *Store) wrap(op string, err error) error { return store.Wrap(op, err) }
 
 // scriptCall is one script invocation of a pipeline.
 type scriptCall struct {
