@@ -776,4 +776,3 @@ func checkName(what, v string, emptyOK bool) error {
 	}
 	return nil
 }
-

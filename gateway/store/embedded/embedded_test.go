@@ -157,7 +157,6 @@ func TestLongDedupeKey(t *testing.T) {
 	}
 }
 
-
 // TestCommitterIsolatesFailure: one failing write in a group neither fails
 // nor undoes the others, and its caller gets its own error.
 func TestCommitterIsolatesFailure(t *testing.T) {

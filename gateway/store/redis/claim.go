@@ -186,4 +186,3 @@ func (s *Store) Abandon(ctx context.Context, destination, reason string, now tim
 		}
 	}
 }
-
