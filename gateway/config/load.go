@@ -353,6 +353,11 @@ func (c *compiler) telemetry(b *hcl.Block) {
 	if r := c.cfg.Telemetry.SampleRatio; r < 0 || r > 1 {
 		c.errorf(v.Range("sample_ratio"), "Invalid sample_ratio", "sample_ratio must be between 0 and 1; %v is not.", r)
 	}
+	if e := c.cfg.Telemetry.OTLPEndpoint; e != "" {
+		if _, err := ParseOTLPEndpoint(e); err != nil {
+			c.errorf(v.Range("otlp_endpoint"), "Invalid otlp_endpoint", "%q: %s.", e, err)
+		}
+	}
 }
 
 func (c *compiler) schema(b *hcl.Block) {

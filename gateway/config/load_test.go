@@ -107,6 +107,8 @@ func TestBrokenConfigs(t *testing.T) {
 		{name: "unknown storage kind", src: "storage \"rediss\" {\n}", summary: "Unknown storage kind", detail: `Did you mean "redis"?`, line: 1},
 		{name: "redis without url", src: "storage \"redis\" {\n  prefix = \"x\"\n}", summary: "Missing required argument", line: 1},
 		{name: "sample ratio out of range", src: "telemetry {\n  sample_ratio = 2\n}", summary: "Invalid sample_ratio", line: 2},
+		{name: "otlp endpoint without a port", src: "telemetry {\n  otlp_endpoint = \"jaeger\"\n}", summary: "Invalid otlp_endpoint", line: 2},
+		{name: "otlp endpoint with an unknown scheme", src: "telemetry {\n  otlp_endpoint = \"udp://127.0.0.1:6831\"\n}", summary: "Invalid otlp_endpoint", line: 2},
 		{name: "unknown verify plugin", src: "source \"s2\" {\n  path = \"/in/s2\"\n  verify \"hmacc\" {\n    secret = \"x\"\n  }\n}", summary: "Unknown verify plugin", detail: `Did you mean "hmac"?`, line: 3},
 		{name: "unknown sign plugin", src: "destination \"d2\" {\n  url = \"https://x.example.com\"\n  sign \"standard_webhook\" {\n    secret = \"x\"\n  }\n}", summary: "Unknown sign plugin", detail: `Did you mean "standard_webhooks"?`, line: 3},
 		{name: "wrong attribute in plugin", src: "source \"s2\" {\n  path = \"/in/s2\"\n  verify \"hmac\" {\n    secret = \"x\"\n    algorithim = \"sha256\"\n  }\n}", summary: "Unsupported argument", detail: `Did you mean "algorithm"?`, line: 5},
@@ -297,5 +299,29 @@ destination "d2" {
 	}
 	if out := diagList(diags); strings.Contains(out, secretValue) {
 		t.Fatalf("a diagnostic shows the secret:\n%s", out)
+	}
+}
+
+// TestParseOTLPEndpoint: the endpoint forms the telemetry block takes.
+func TestParseOTLPEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want config.OTLPEndpoint
+	}{
+		{"127.0.0.1:4317", config.OTLPEndpoint{GRPC: true, Target: "127.0.0.1:4317"}},
+		{"grpc://jaeger:4317", config.OTLPEndpoint{GRPC: true, Target: "jaeger:4317"}},
+		{"grpcs://otel.example.com:443", config.OTLPEndpoint{GRPC: true, TLS: true, Target: "otel.example.com:443"}},
+		{"http://127.0.0.1:4318", config.OTLPEndpoint{Target: "http://127.0.0.1:4318/v1/traces"}},
+		{"https://otel.example.com/custom/path", config.OTLPEndpoint{TLS: true, Target: "https://otel.example.com/custom/path"}},
+	} {
+		got, err := config.ParseOTLPEndpoint(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseOTLPEndpoint(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"jaeger", "grpc://", "127.0.0.1:4317/v1", "http://", "udp://127.0.0.1:6831"} {
+		if _, err := config.ParseOTLPEndpoint(bad); err == nil {
+			t.Errorf("ParseOTLPEndpoint(%q) accepted it", bad)
+		}
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -68,33 +66,18 @@ func NewTracing(ctx context.Context, t config.Telemetry) (*Tracing, error) {
 
 // newExporter returns the OTLP exporter endpoint names (see NewTracing).
 func newExporter(ctx context.Context, endpoint string) (sdktrace.SpanExporter, error) {
-	scheme, rest, hasScheme := strings.Cut(endpoint, "://")
-	if !hasScheme {
-		scheme, rest = "grpc", endpoint
+	e, err := config.ParseOTLPEndpoint(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("otlp_endpoint %q: %w", endpoint, err)
 	}
-	switch strings.ToLower(scheme) {
-	case "grpc", "grpcs":
-		if rest == "" || strings.ContainsAny(rest, "/?#@") {
-			return nil, fmt.Errorf("otlp_endpoint %q: want host:port for OTLP gRPC", endpoint)
-		}
-		opts := []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(rest)}
-		if strings.EqualFold(scheme, "grpc") {
-			opts = append(opts, otlptracegrpc.WithInsecure())
-		}
-		return otlptracegrpc.New(ctx, opts...)
-	case "http", "https":
-		u, err := url.Parse(endpoint)
-		if err != nil || u.Host == "" {
-			// url's error repeats the endpoint; ours already says it.
-			return nil, fmt.Errorf("otlp_endpoint %q: not a valid URL", endpoint)
-		}
-		if u.Path == "" || u.Path == "/" {
-			u.Path = "/v1/traces"
-		}
-		return otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(u.String()))
-	default:
-		return nil, fmt.Errorf("otlp_endpoint %q: scheme %q is not one of grpc, grpcs, http, https", endpoint, scheme)
+	if !e.GRPC {
+		return otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(e.Target))
 	}
+	opts := []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(e.Target)}
+	if !e.TLS {
+		opts = append(opts, otlptracegrpc.WithInsecure())
+	}
+	return otlptracegrpc.New(ctx, opts...)
 }
 
 // Provider returns the tracer provider every part starts its spans with.
