@@ -113,8 +113,6 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		}
 	}()
 	if tracing.Enabled() {
-		// delivery starts its attempt spans with the global provider.
-		otel.SetTracerProvider(tracing.Provider())
 		otel.SetErrorHandler(telemetry.ErrorHandler(g.log))
 		g.log.Info("tracing", "otlp_endpoint", cfg.Telemetry.OTLPEndpoint, "sample_ratio", cfg.Telemetry.SampleRatio)
 	}
@@ -124,6 +122,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		Logger:  g.log.With("component", "delivery"),
 		Now:     g.opts.Now,
 		Metrics: g.metrics,
+		// Each attempt is a span of the event's trace.
+		TracerProvider: tracing.Provider(),
 	})
 
 	ingestLn, err := net.Listen("tcp", cfg.Gateway.Listen)

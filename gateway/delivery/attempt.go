@@ -15,7 +15,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -51,17 +50,6 @@ type result struct {
 	// ErrType names the kind of transport error for the span's error.type
 	// ("timeout", "connection_refused"…; "" when none or unknown).
 	ErrType string
-}
-
-// send makes one attempt of d to dest with client (see sendTraced), its
-// span started with the global OpenTelemetry tracer provider, which
-// gateway.Run sets to the config's when tracing is on.
-//
-// TODO(lead): inject the provider instead: an Options.TracerProvider kept
-// by New as telemetry.Tracer(opts.TracerProvider), and deliver calling
-// sendTraced with it.
-func send(ctx context.Context, client *http.Client, dest *config.Destination, d *store.Delivery, now func() time.Time) result {
-	return sendTraced(ctx, telemetry.Tracer(otel.GetTracerProvider()), client, dest, d, now)
 }
 
 // sendTraced makes one attempt of d to dest with client: it builds the

@@ -14,6 +14,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
 	"github.com/hookgate/hookgate/gateway/config"
@@ -86,6 +87,9 @@ type Options struct {
 	Poll time.Duration
 	// Metrics receives attempt counts and latencies; nil records nothing.
 	Metrics *telemetry.Metrics
+	// TracerProvider starts each attempt's client span, a child of the
+	// event's stored ingest span; nil starts none (a no-op provider).
+	TracerProvider trace.TracerProvider
 }
 
 // Engine delivers what a Store holds: one loop per destination claims due
@@ -102,6 +106,7 @@ type Engine struct {
 	lease   time.Duration
 	poll    time.Duration
 	metrics *telemetry.Metrics
+	tracer  trace.Tracer
 	// workers is the global semaphore: one token per attempt in flight.
 	workers chan struct{}
 
@@ -128,6 +133,7 @@ func New(st Store, opts Options) *Engine {
 		lease:   opts.Lease,
 		poll:    opts.Poll,
 		metrics: opts.Metrics,
+		tracer:  telemetry.Tracer(opts.TracerProvider),
 		wake:    map[string]chan struct{}{},
 	}
 	if e.log == nil {
@@ -547,7 +553,7 @@ func (l *destLoop) start(ctx context.Context, set *destSettings, d *store.Delive
 // max_concurrency bounds the requests in flight, and the lease (held until
 // Complete) keeps d from being claimed again meanwhile.
 func (l *destLoop) deliver(ctx context.Context, set *destSettings, d *store.Delivery, free func()) {
-	r := send(ctx, set.client, set.dest, d, l.e.now)
+	r := sendTraced(ctx, l.e.tracer, set.client, set.dest, d, l.e.now)
 	o := decide(set.dest.Retry, d.Attempts, r, l.e.rand)
 	l.recording <- struct{}{}
 	defer func() { <-l.recording }()
