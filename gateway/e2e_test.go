@@ -104,7 +104,16 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
+// writeConfig writes the e2e config, on the embedded store, to dir.
 func writeConfig(t *testing.T, dir, ingest, admin, sinkURL string) string {
+	t.Helper()
+	return writeConfigOn(t, dir, ingest, admin, sinkURL, embeddedStorage)
+}
+
+// writeConfigOn writes the e2e config with the storage block storage: one
+// source (hmac), one destination at sinkURL with a short retry schedule, and
+// a route between them.
+func writeConfigOn(t *testing.T, dir, ingest, admin, sinkURL, storage string) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`
 gateway {
@@ -113,7 +122,7 @@ gateway {
   workers          = 16
   shutdown_timeout = "5s"
 }
-storage "embedded" { path = "data/hookgate.db" }
+%s
 source "partner" {
   path = "/in/partner"
   verify "hmac" {
@@ -133,7 +142,7 @@ route "all" {
   source       = "partner"
   destinations = ["sink"]
 }
-`, ingest, admin, sinkURL)
+`, ingest, admin, storage, sinkURL)
 	path := filepath.Join(dir, "config.hcl")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -22,42 +20,7 @@ import (
 // redisURL.
 func writeRedisConfig(t *testing.T, dir, ingest, admin, sinkURL, redisURL string) string {
 	t.Helper()
-	cfg := fmt.Sprintf(`
-gateway {
-  listen           = %q
-  admin_listen     = %q
-  workers          = 16
-  shutdown_timeout = "5s"
-}
-storage "redis" {
-  url    = %q
-  prefix = "e2e"
-}
-source "partner" {
-  path = "/in/partner"
-  verify "hmac" {
-    header = "X-Signature"
-    secret = "e2e-secret"
-  }
-}
-destination "sink" {
-  url           = %q
-  allow_private = true
-  timeout       = "2s"
-  retry {
-    schedule = ["1s", "1s", "2s", "5s"]
-  }
-}
-route "all" {
-  source       = "partner"
-  destinations = ["sink"]
-}
-`, ingest, admin, redisURL, sinkURL)
-	path := filepath.Join(dir, "config.hcl")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeConfigOn(t, dir, ingest, admin, sinkURL, fmt.Sprintf("storage \"redis\" {\n  url    = %q\n  prefix = \"e2e\"\n}", redisURL))
 }
 
 // newHoldSink is a receiver that takes 100ms per delivery and records one
