@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/hookgate/hookgate/gateway/config"
 	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/gateway/ingest"
+	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/gateway/store"
 	"github.com/hookgate/hookgate/gateway/store/embedded"
 	redisstore "github.com/hookgate/hookgate/gateway/store/redis"
@@ -114,7 +116,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}()
 	if tracing.Enabled() {
 		otel.SetErrorHandler(telemetry.ErrorHandler(g.log))
-		g.log.Info("tracing", "otlp_endpoint", cfg.Telemetry.OTLPEndpoint, "sample_ratio", cfg.Telemetry.SampleRatio)
+		ep := cfg.Telemetry.OTLPEndpoint
+		if strings.Contains(ep, "://") { // host:port carries no credentials
+			ep = secret.RedactURL(ep)
+		}
+		g.log.Info("tracing", "otlp_endpoint", ep, "sample_ratio", cfg.Telemetry.SampleRatio)
 	}
 
 	g.engine = delivery.New(st, delivery.Options{

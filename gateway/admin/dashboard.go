@@ -25,6 +25,7 @@ import (
 
 	"github.com/hookgate/hookgate/gateway/buildinfo"
 	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/gateway/store"
 )
 
@@ -703,7 +704,7 @@ func (d *dash) config(w http.ResponseWriter, r *http.Request, s session) {
 	var dests []destView
 	for _, dst := range cfg.Destinations {
 		v := destView{
-			Name: dst.Name, URL: redactURL(dst.URL), Sign: dst.SignPlugin, Timeout: dst.Timeout,
+			Name: dst.Name, URL: secret.RedactURL(dst.URL), Sign: dst.SignPlugin, Timeout: dst.Timeout,
 			MaxConcurrency: dst.MaxConcurrency, AllowPrivate: dst.AllowPrivate,
 		}
 		for k := range dst.Headers {
@@ -726,27 +727,6 @@ func (d *dash) config(w http.ResponseWriter, r *http.Request, s session) {
 	d.render(w, r, s, http.StatusOK, "config", pageData{Title: "Config", Nav: "config", Data: map[string]any{
 		"File": cfg.File, "Hash": cfg.Hash, "LoadedAt": cfg.LoadedAt, "Sources": sources, "Routes": routes, "Destinations": dests,
 	}})
-}
-
-// redactURL drops a URL's password and query values, which may be
-// credentials.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "[invalid url]"
-	}
-	if u.User != nil {
-		u.User = url.User("redacted")
-	}
-	if u.RawQuery != "" {
-		q := u.Query()
-		for k := range q {
-			q[k] = []string{"redacted"}
-		}
-		u.RawQuery = q.Encode()
-	}
-	u.Fragment = ""
-	return u.String()
 }
 
 // prettyJSON indents a JSON body; other bodies are shown as they are.

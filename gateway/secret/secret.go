@@ -9,6 +9,7 @@ package secret
 import (
 	"crypto/subtle"
 	"log/slog"
+	"net/url"
 )
 
 // Redacted is what a Secret prints as, in every format.
@@ -46,3 +47,26 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + Redacted + `
 
 // MarshalText encodes the secret as [redacted].
 func (s Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
+
+// RedactURL returns raw without what may be credentials: the user info
+// (shown as "redacted"), every query value and the fragment. It is for
+// showing a configured URL (the dashboard, logs); an unparsable one is
+// "[invalid url]".
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[invalid url]"
+	}
+	if u.User != nil {
+		u.User = url.User("redacted")
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			q[k] = []string{"redacted"}
+		}
+		u.RawQuery = q.Encode()
+	}
+	u.Fragment = ""
+	return u.String()
+}

@@ -41,3 +41,15 @@ func TestSecretNeverPrints(t *testing.T) {
 		t.Fatal("Equal compares wrongly")
 	}
 }
+
+// TestRedactURL: user info, query values and the fragment never show.
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://user:pw@example.com/hook?token=abc&x=1#frag": "https://redacted@example.com/hook?token=redacted&x=redacted",
+		"https://example.com/hooks":                           "https://example.com/hooks",
+	} {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
