@@ -189,6 +189,35 @@ func TestQueueDepthReadsTheStoreAtMostOncePerMaxAge(t *testing.T) {
 	}
 }
 
+// fakeDepth is a store with a cheap Depth: the gauge must read it, not Stats.
+type fakeDepth struct {
+	fakeStats
+	depthReads atomic.Int64
+}
+
+func (f *fakeDepth) Depth(ctx context.Context) ([]store.DestinationStats, error) {
+	f.depthReads.Add(1)
+	return []store.DestinationStats{{Destination: "crm", Retrying: 4}}, nil
+}
+
+func TestQueueDepthPrefersDepth(t *testing.T) {
+	m, err := telemetry.NewMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Shutdown(context.Background())
+	src := &fakeDepth{}
+	if err := m.ObserveQueueDepth(src, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	if out := scrape(t, m); !strings.Contains(out, `hookgate_queue_depth{destination="crm",state="retrying"} 4`) {
+		t.Errorf("Depth's figures not exported:\n%s", out)
+	}
+	if src.depthReads.Load() != 1 || src.reads.Load() != 0 {
+		t.Errorf("Depth read %d times, Stats %d; want 1 and 0", src.depthReads.Load(), src.reads.Load())
+	}
+}
+
 func TestCountReload(t *testing.T) {
 	m, err := telemetry.NewMetrics()
 	if err != nil {
