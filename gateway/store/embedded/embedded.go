@@ -667,7 +667,7 @@ type buckets struct {
 }
 
 func bucketsOf(tx *bolt.Tx) buckets {
-	return buckets{
+	b := buckets{
 		events:       tx.Bucket(bucketEvents),
 		deliveries:   tx.Bucket(bucketDeliveries),
 		bodies:       tx.Bucket(bucketBodies),
@@ -678,7 +678,19 @@ func bucketsOf(tx *bolt.Tx) buckets {
 		dedupe:       tx.Bucket(bucketDedupe),
 		dedupeExpiry: tx.Bucket(bucketDedupeExpiry),
 	}
+	if tx.Writable() {
+		// Keys of these buckets are time-ordered ids, so writes append at
+		// the end: pages split full rather than half full (bbolt's
+		// default), which halves the pages a commit writes and the file.
+		for _, bk := range []*bolt.Bucket{b.events, b.deliveries, b.bodies, b.attempts} {
+			bk.FillPercent = appendFill
+		}
+	}
+	return b
 }
+
+// appendFill is the fill percent of the append-mostly buckets.
+const appendFill = 0.9
 
 // delivery reads and decodes delivery id (store.ErrNotFound when absent),
 // without its body unless the record predates the bodies bucket: for a
