@@ -16,7 +16,6 @@ import (
 	"github.com/hookgate/hookgate/gateway/admin"
 	"github.com/hookgate/hookgate/gateway/config"
 	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/embedded"
 )
 
 // goldenNow is the admin server's clock in the golden tests.
@@ -42,42 +41,8 @@ type goldenIDs struct {
 //	evt 2 (20m ago) → orders: pending
 func newGoldenAdmin(t *testing.T) (string, goldenIDs) {
 	t.Helper()
-	src := `
-gateway {
-  listen       = "127.0.0.1:0"
-  admin_listen = "127.0.0.1:0"
-  admin_token  = "` + testAdminToken + `"
-}
-storage "embedded" { path = "data/h.db" }
-source "partner" {
-  path = "/in/partner"
-  verify "hmac" { secret = "partner-secret" }
-}
-destination "orders" {
-  url           = "http://127.0.0.1:1/orders"
-  allow_private = true
-}
-destination "billing" {
-  url           = "http://127.0.0.1:1/billing"
-  allow_private = true
-}
-route "all" {
-  source       = "partner"
-  destinations = ["orders", "billing"]
-}
-`
-	l := &config.Loader{LookupEnv: func(string) (string, bool) { return "", false }}
-	cfg, diags := l.LoadBytes([]byte(src), filepath.Join(t.TempDir(), "config.hcl"))
-	if cfg == nil || diags.HasErrors() {
-		t.Fatalf("config: %v", diags)
-	}
-	t.Cleanup(func() { cfg.Close() })
 	now := func() time.Time { return goldenNow }
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "h.db"), embedded.Options{Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	cfg, st := newAdminStore(t, now)
 
 	ctx := context.Background()
 	t1, t2 := goldenNow.Add(-3*time.Hour), goldenNow.Add(-20*time.Minute)

@@ -27,9 +27,9 @@ type adminFixture struct {
 	pending, dead, dead2 string
 }
 
-func newAdminFixture(t *testing.T) *adminFixture {
-	t.Helper()
-	src := `
+// adminConfig is the config the admin command tests serve: one source,
+// two destinations (orders, billing) and a route to both.
+const adminConfig = `
 gateway {
   listen       = "127.0.0.1:0"
   admin_listen = "127.0.0.1:0"
@@ -53,17 +53,28 @@ route "all" {
   destinations = ["orders", "billing"]
 }
 `
+
+// newAdminStore loads adminConfig and opens an embedded store on the clock
+// now (nil: time.Now), both closed when the test ends.
+func newAdminStore(t *testing.T, now func() time.Time) (*config.Config, *embedded.Store) {
+	t.Helper()
 	l := &config.Loader{LookupEnv: func(string) (string, bool) { return "", false }}
-	cfg, diags := l.LoadBytes([]byte(src), filepath.Join(t.TempDir(), "config.hcl"))
-	if cfg == nil {
+	cfg, diags := l.LoadBytes([]byte(adminConfig), filepath.Join(t.TempDir(), "config.hcl"))
+	if cfg == nil || diags.HasErrors() {
 		t.Fatalf("config: %v", diags)
 	}
 	t.Cleanup(func() { cfg.Close() })
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "h.db"), embedded.Options{})
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "h.db"), embedded.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return cfg, st
+}
+
+func newAdminFixture(t *testing.T) *adminFixture {
+	t.Helper()
+	cfg, st := newAdminStore(t, nil)
 
 	ctx := context.Background()
 	f := &adminFixture{}
