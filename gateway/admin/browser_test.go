@@ -187,7 +187,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	shot("overview.png")
 	do("log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#token")))
 	do("after logout", chromedp.Navigate(f.url+"/dlq"), chromedp.WaitVisible(chromedp.CSS("#token")))
-	if hits := len(f.bill.got()); hits != 2 {
-		t.Errorf("the receiver got %d requests, want 2", hits)
+	if hits := f.bill.got(); len(hits) != 2 {
+		for _, h := range hits {
+			t.Logf("%s %d %v", h.at.Format("15:04:05.000"), h.status, h.header)
+		}
+		t.Errorf("the receiver got %d requests, want 2", len(hits))
 	}
 }

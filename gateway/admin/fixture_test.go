@@ -47,6 +47,8 @@ type receiver struct {
 type hit struct {
 	header http.Header
 	body   []byte
+	at     time.Time
+	status int
 }
 
 func newReceiver(t *testing.T, status int) *receiver {
@@ -55,10 +57,10 @@ func newReceiver(t *testing.T, status int) *receiver {
 	rc.status.Store(int32(status))
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		rc.mu.Lock()
-		rc.hits = append(rc.hits, hit{r.Header.Clone(), b})
-		rc.mu.Unlock()
 		code := int(rc.status.Load())
+		rc.mu.Lock()
+		rc.hits = append(rc.hits, hit{r.Header.Clone(), b, time.Now(), code})
+		rc.mu.Unlock()
 		w.WriteHeader(code)
 		fmt.Fprintf(w, "receiver answered %d", code)
 	}))

@@ -497,6 +497,7 @@ func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error 
 		at = s.now()
 	}
 	var result error
+	held := s.leases.held(id)
 	err := s.write(func(tx *bolt.Tx) error {
 		result = nil
 		b := bucketsOf(tx)
@@ -550,7 +551,7 @@ func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error 
 	if err == nil {
 		// Committed (or refused: then the delivery is finished or gone
 		// and its lease, if any, means nothing).
-		s.leases.end(id)
+		s.leases.end(id, held)
 		err = result
 	}
 	return s.wrap(op, err)

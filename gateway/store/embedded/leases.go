@@ -23,12 +23,26 @@ type leaseTable struct {
 	until map[string]uint64
 }
 
-// end removes the leases of ids, once the writes that ended them are
-// committed.
-func (t *leaseTable) end(ids ...string) {
+// held returns the end of id's lease, 0 when it has none.
+func (t *leaseTable) held(id string) uint64 {
 	t.mu.Lock()
-	for _, id := range ids {
+	defer t.mu.Unlock()
+	return t.until[id]
+}
+
+// end removes id's lease once the write that ended it is committed, if it
+// is still the lease held (untilN, from held before the write) when the
+// write began: a write that finished the delivery must not end a lease a
+// later claim took after a requeue. With untilN 0 (no lease when the write
+// began) it removes whatever lease there is.
+//
+// Requeues (Retry, Replay) end no lease: they change finished deliveries,
+// which hold none, and the claim that may follow them at once holds one
+// that must stand.
+func (t *leaseTable) end(id string, untilN uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if u, ok := t.until[id]; ok && (untilN == 0 || u == untilN) {
 		delete(t.until, id)
 	}
-	t.mu.Unlock()
 }

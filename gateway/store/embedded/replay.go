@@ -35,9 +35,6 @@ func (s *Store) Retry(ctx context.Context, id string, now time.Time) error {
 		}
 		return b.requeue(d, now)
 	})
-	if err == nil {
-		s.leases.end(id)
-	}
 	return s.wrap(op, err)
 }
 
@@ -163,7 +160,6 @@ func (s *Store) Replay(ctx context.Context, q store.ReplayQuery, now time.Time) 
 		if err != nil {
 			return total, s.wrap(op, err)
 		}
-		s.leases.end(requeued...)
 		total += len(requeued)
 	}
 	return total, nil

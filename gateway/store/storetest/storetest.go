@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeliveriesPaginationWhileAccepting", testPaginationWhileAccepting},
 		{"Retry", testRetry},
 		{"Replay", testReplay},
+		{"RequeueRacesClaim", testRequeueRacesClaim},
 		{"Abandon", testAbandon},
 		{"Cleanup", testCleanup},
 		{"CleanupDedupe", testCleanupDedupe},
@@ -805,6 +806,65 @@ func testReplay(t *testing.T, s store.Store) {
 // later, retrying, or with an expired lease) go dead with the reason; one
 // in flight, finished ones and other destinations' are left alone; Replay
 // brings them back.
+// testRequeueRacesClaim replays and retries dead deliveries while claimers
+// run: a delivery requeued and claimed at once is held by that claim's
+// lease, so it is handed out exactly once per requeue.
+func testRequeueRacesClaim(t *testing.T, s store.Store) {
+	const rounds = 60
+	ctx := context.Background()
+	for i := range rounds {
+		d := accept(t, s, at(time.Duration(i)*time.Millisecond), target{route: "r", dest: "a"})
+		kill(t, s, d, at(time.Second))
+		var (
+			mu       sync.Mutex
+			claims   int
+			wg       sync.WaitGroup
+			requeued = make(chan struct{})
+		)
+		for range 3 {
+			wg.Go(func() {
+				// Claim while the requeue runs and a few times after it,
+				// as an engine woken by it and by its poll would; bounded
+				// in count and time.
+				deadline := time.Now().Add(5 * time.Second)
+				after := 0
+				for n := 0; n < 100000 && after < 5 && time.Now().Before(deadline); n++ {
+					select {
+					case <-requeued:
+						after++
+					default:
+					}
+					ds, err := s.Claim(ctx, "a", at(time.Hour), 10, time.Hour)
+					if err != nil {
+						t.Errorf("Claim: %v", err)
+						return
+					}
+					mu.Lock()
+					claims += len(ds)
+					mu.Unlock()
+				}
+			})
+		}
+		var err error
+		if i%2 == 0 {
+			_, err = s.Replay(ctx, store.ReplayQuery{Destination: "a"}, at(time.Minute))
+		} else {
+			err = s.Retry(ctx, d.ID, at(time.Minute))
+		}
+		close(requeued)
+		wg.Wait()
+		if err != nil {
+			t.Fatalf("round %d: requeue: %v", i, err)
+		}
+		if claims != 1 {
+			t.Fatalf("round %d: the requeued delivery was claimed %d times while its lease held, want once", i, claims)
+		}
+		mustComplete(t, s, d.ID, store.Outcome{
+			Attempt: store.Attempt{At: at(2 * time.Minute), StatusCode: 200}, Status: store.Delivered,
+		})
+	}
+}
+
 func testAbandon(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	expired := accept(t, s, at(0), target{route: "r", dest: "gone"})
