@@ -4,10 +4,20 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/gateway/config"
 )
+
+// runGCPercent is the garbage collector's target for `hookgate run` when
+// GOGC is not set: the heap may grow to 5× what is live between
+// collections instead of Go's default 2×. The gateway's live heap is small
+// (tens of MB, flat with a million deliveries waiting) while every event
+// allocates request and record buffers, so collections were ~15% of its
+// CPU: with 400 the same load takes 199 µs of CPU per event instead of 234
+// (README, Benchmarks). GOGC in the environment overrides it.
+const runGCPercent = 400
 
 // runCmd is `hookgate run [-config F]`: loads the config and serves it until
 // SIGINT or SIGTERM, then shuts down cleanly (exit 0). SIGHUP reloads the
@@ -40,6 +50,9 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	cfg := load(env, *path)
 	if cfg == nil {
 		return 1
+	}
+	if _, set := env.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(runGCPercent)
 	}
 	opts := gateway.Options{
 		Logger: logger,
