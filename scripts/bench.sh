@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# bench.sh: the README's benchmark figures, reproduced in one run.
+#
+#   ./scripts/bench.sh [-n N] [-c C] [-rounds R] [SUITE...]
+#
+# SUITE is any of embedded, redis, tracing (default: all three). Each round
+# runs the bare relay first and then every gateway configuration of the
+# suite, alternated, so a machine that gets busier or quieter affects them
+# alike. Every gateway run starts a fresh `hookgate run` on loopback with an
+# empty store, drives it with `hookgate bench -n N -c C`, and reports its
+# delivered/s, its ratio to the relay of the same round, and the CPU the
+# gateway process (and Jaeger, for tracing) used per event, read from
+# /proc/PID/stat. Needs Linux, redis-server for `redis` and Jaeger
+# all-in-one for `tracing` (scripts/test.sh installs both).
+set -euo pipefail
+
+n=20000
+c=32
+rounds=3
+suites=()
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+	-n) n=$2; shift 2 ;;
+	-c) c=$2; shift 2 ;;
+	-rounds) rounds=$2; shift 2 ;;
+	embedded | redis | tracing) suites+=("$1"); shift ;;
+	*) echo "usage: $0 [-n N] [-c C] [-rounds R] [embedded|redis|tracing]..." >&2; exit 2 ;;
+	esac
+done
+[[ ${#suites[@]} -gt 0 ]] || suites=(embedded redis tracing)
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building hookgate…" >&2
+(cd "$root" && go build -o "$work/hookgate" .)
+hg="$work/hookgate"
+event="$root/examples/bench/event.json"
+
+# free_port prints a free loopback TCP port.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# cpu_ticks PID prints the process's user+system CPU in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+# wait_ready ADMIN waits until the gateway's /readyz answers 200.
+wait_ready() {
+	for _ in $(seq 100); do
+		if curl -fs -o /dev/null "http://$1/readyz"; then return 0; fi
+		sleep 0.1
+	done
+	echo "the gateway did not become ready on $1" >&2
+	return 1
+}
+
+# field JSON NAME prints a number from bench's -json output.
+field() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2], {}, d))' "$1" "$2"; }
+
+relay_rate=0
+# relay runs the in-process relay and remembers its delivered/s.
+relay() {
+	local out
+	out=$("$hg" bench -relay -n "$n" -c "$c" -json "$event" 2>/dev/null)
+	relay_rate=$(field "$out" 'round(delivered_per_s)')
+	printf '%-26s %6s/s\n' "relay" "$relay_rate"
+}
+
+# gateway NAME CONFIG [EXTRA_PID EXTRA_NAME [BENCH_ARGS...]]: one gateway
+# run with CONFIG; EXTRA_PID (Redis, Jaeger) has its CPU per event reported
+# too; BENCH_ARGS replace -n N -c C.
+gateway() {
+	local name=$1 cfg=$2 extra=${3:-} extra_name=${4:-}
+	shift 2; shift $(( $# < 2 ? $# : 2 ))
+	local args=("$@")
+	[[ ${#args[@]} -gt 0 ]] || args=(-n "$n" -c "$c")
+	local dir="$work/run-$name"
+	rm -rf "$dir" && mkdir -p "$dir"
+	local listen admin
+	listen=127.0.0.1:$(free_port)
+	admin=127.0.0.1:$(free_port)
+	(cd "$dir" && BENCH_LISTEN=$listen BENCH_ADMIN_LISTEN=$admin exec "$hg" run -config "$cfg" >"$dir/log" 2>&1) &
+	local pid=$!
+	pids+=("$pid")
+	wait_ready "$admin" || { cat "$dir/log" >&2; return 1; }
+	local t0 e0=0 out t1 e1=0
+	t0=$(cpu_ticks "$pid")
+	[[ -n $extra ]] && e0=$(cpu_ticks "$extra")
+	out=$(cd "$dir" && BENCH_LISTEN=$listen "$hg" bench -config "$cfg" -source bench -url "http://$listen/in/bench" \
+		"${args[@]}" -json "$event" 2>/dev/null)
+	t1=$(cpu_ticks "$pid")
+	[[ -n $extra ]] && e1=$(cpu_ticks "$extra")
+	kill "$pid" && wait "$pid" 2>/dev/null || true
+	local rate p99 events us more="" ratio
+	ratio="$(( $(field "$out" 'round(delivered_per_s)') * 100 / relay_rate ))% of relay"
+	[[ $# -gt 0 ]] && ratio="paced"
+	rate=$(field "$out" 'round(delivered_per_s)')
+	p99=$(field "$out" 'ingest_latency_ms["p99"]')
+	events=$(field "$out" 'accepted')
+	us=$(( (t1 - t0) * 1000000 / hz / events ))
+	[[ -n $extra ]] && more=" $extra_name $(( (e1 - e0) * 1000000 / hz / events )) µs/event"
+	printf '%-26s %6s/s %14s  ingest p99 %6.2f ms  gateway %4s µs/event%s\n' \
+		"$name" "$rate" "$ratio" "$p99" "$us" "$more"
+}
+
+# The configs: examples/bench with listen addresses from the environment.
+cp "$root/examples/bench/redis.hcl" "$work/redis.hcl"
+sed -e 's|listen       = "127.0.0.1:8080"|listen       = env("BENCH_LISTEN", "127.0.0.1:8080")|' \
+	-e 's|admin_listen = "127.0.0.1:8081"|admin_listen = env("BENCH_ADMIN_LISTEN", "127.0.0.1:8081")|' \
+	"$root/examples/bench/config.hcl" >"$work/embedded.hcl"
+
+jaeger_pid=""
+redis_pid=""
+otlp=""
+for s in "${suites[@]}"; do
+	case "$s" in
+	redis)
+		port=$(free_port)
+		redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
+			--dir "$work" --logfile "$work/redis.log" &
+		redis_pid=$!
+		pids+=("$redis_pid")
+		export REDIS_URL=redis://127.0.0.1:$port/0
+		for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+		;;
+	tracing)
+		otlp=127.0.0.1:$(free_port)
+		jadmin=127.0.0.1:$(free_port)
+		all_in_one=$(command -v all-in-one || echo "$(go env GOPATH)/bin/all-in-one")
+		SPAN_STORAGE_TYPE=memory "$all_in_one" --collector.otlp.enabled=true --collector.otlp.grpc.host-port="$otlp" \
+			--collector.otlp.http.host-port=127.0.0.1:$(free_port) --collector.grpc-server.host-port=127.0.0.1:$(free_port) \
+			--collector.http-server.host-port=127.0.0.1:$(free_port) --query.http-server.host-port=127.0.0.1:$(free_port) \
+			--query.grpc-server.host-port=127.0.0.1:$(free_port) --admin.http.host-port="$jadmin" \
+			--http-server.host-port=127.0.0.1:$(free_port) --processor.jaeger-compact.server-host-port=127.0.0.1:$(free_port) \
+			--processor.jaeger-binary.server-host-port=127.0.0.1:$(free_port) \
+			--processor.zipkin-compact.server-host-port=127.0.0.1:$(free_port) \
+			--memory.max-traces=10000 >"$work/jaeger.log" 2>&1 &
+		jaeger_pid=$!
+		pids+=("$jaeger_pid")
+		for _ in $(seq 200); do curl -fs -o /dev/null "http://$jadmin/" && break; sleep 0.1; done
+		for r in 0.1 1.0; do
+			cp "$work/embedded.hcl" "$work/trace-$r.hcl"
+			printf '\ntelemetry {\n  otlp_endpoint = "%s"\n  sample_ratio  = %s\n}\n' "$otlp" "$r" >>"$work/trace-$r.hcl"
+		done
+		;;
+	esac
+done
+
+echo "n=$n c=$c rounds=$rounds suites=${suites[*]} ($(nproc) cores)"
+for round in $(seq "$rounds"); do
+	echo "-- round $round"
+	relay
+	for s in "${suites[@]}"; do
+		case "$s" in
+		embedded)
+			gateway "embedded" "$work/embedded.hcl"
+			gateway "embedded at 1,000/s" "$work/embedded.hcl" "" "" -n 10000 -rate 1000
+			;;
+		redis) gateway "redis (one instance)" "$work/redis.hcl" "$redis_pid" redis-server ;;
+		tracing)
+			gateway "tracing off" "$work/embedded.hcl"
+			gateway "tracing sample_ratio 0.1" "$work/trace-0.1.hcl" "$jaeger_pid" jaeger
+			gateway "tracing sample_ratio 1.0" "$work/trace-1.0.hcl" "$jaeger_pid" jaeger
+			;;
+		esac
+	done
+done
