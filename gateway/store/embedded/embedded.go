@@ -82,6 +82,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s := &Store{db: db, path: path, now: opts.Now, log: opts.Logger.With("component", "store")}
 	s.commit.db = db
+	s.commit.delay = lazyDelay
 	s.leases.until = map[string]uint64{}
 	if err := s.init(); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open %s: %w", path, err), db.Close())
@@ -498,7 +499,7 @@ func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error 
 	}
 	var result error
 	held := s.leases.held(id)
-	err := s.write(func(tx *bolt.Tx) error {
+	err := s.writeLazy(func(tx *bolt.Tx) error {
 		result = nil
 		b := bucketsOf(tx)
 		d, err := b.delivery(id)
