@@ -30,3 +30,13 @@ func New(prefix string, now time.Time) string {
 	mu.Unlock()
 	return prefix + "_" + id.String()
 }
+
+// Floor returns the smallest id with the given prefix that New could make
+// at t or later: every id made before t's millisecond sorts below it.
+func Floor(prefix string, t time.Time) string {
+	var id ulid.ULID
+	if err := id.SetTime(ulid.Timestamp(t)); err != nil {
+		panic(err) // a time past the year 10889
+	}
+	return prefix + "_" + id.String()
+}

@@ -26,3 +26,20 @@ func TestNewSortsByTimeAndIsUnique(t *testing.T) {
 		t.Fatal("ids made later do not sort later")
 	}
 }
+
+// TestFloor: ids made before t sort below Floor(t), ids made at or after
+// t's millisecond at or above it.
+func TestFloor(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	floor := Floor(Event, t0)
+	for _, d := range []time.Duration{-time.Hour, -time.Millisecond} {
+		if id := New(Event, t0.Add(d)); id >= floor {
+			t.Errorf("id made %s before: %s >= floor %s", -d, id, floor)
+		}
+	}
+	for _, d := range []time.Duration{0, 999 * time.Microsecond, time.Millisecond, time.Hour} {
+		if id := New(Event, t0.Add(d)); id < floor {
+			t.Errorf("id made %s after: %s < floor %s", d, id, floor)
+		}
+	}
+}

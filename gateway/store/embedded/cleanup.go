@@ -8,6 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/hookgate/hookgate/gateway/ids"
 	"github.com/hookgate/hookgate/gateway/store"
 )
 
@@ -30,6 +31,11 @@ func (s *Store) Cleanup(ctx context.Context, cutoff, now time.Time) (int, error)
 		return 0, s.wrap(op, err)
 	}
 	deleted := 0
+	// Event ids sort by their arrival (ids.New), and an event received at
+	// or after cutoff is never expired (its deliveries were updated after
+	// it arrived): the scan stops there, so it covers the events older
+	// than the retention, not every one stored.
+	stop := []byte(ids.Floor(ids.Event, cutoff))
 	var resume []byte
 	for {
 		if err := s.usable(ctx); err != nil {
@@ -50,7 +56,7 @@ func (s *Store) Cleanup(ctx context.Context, cutoff, now time.Time) (int, error)
 				k, v = c.Next()
 			}
 			for scanned := 0; ; k, v = c.Next() {
-				if k == nil {
+				if k == nil || bytes.Compare(k, stop) >= 0 {
 					done = true
 					return nil
 				}

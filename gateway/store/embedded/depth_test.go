@@ -83,6 +83,40 @@ func TestDepthAgreesWithStats(t *testing.T) {
 // delivered (5,000 delivered, 50 waiting): Depth reads the backlog, Stats
 // the whole history.
 func BenchmarkQueueDepth(b *testing.B) {
+	s, now := history(b)
+	ctx := context.Background()
+	b.Run("Depth", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Depth(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Stats", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Stats(ctx, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCleanupWithinRetention: the periodic cleanup of a store whose
+// 5,050 events are all younger than the retention, so none is deleted.
+func BenchmarkCleanupWithinRetention(b *testing.B) {
+	s, now := history(b)
+	ctx := context.Background()
+	for b.Loop() {
+		n, err := s.Cleanup(ctx, now.Add(-72*time.Hour), now.Add(time.Hour))
+		if err != nil || n != 0 {
+			b.Fatalf("Cleanup = %d, %v; want nothing deleted", n, err)
+		}
+	}
+}
+
+// history returns a store with 5,000 delivered events and 50 waiting, all
+// received from the returned time on.
+func history(b *testing.B) (*Store, time.Time) {
 	s := mustOpen(b, filepath.Join(b.TempDir(), "hookgate.db"))
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -127,18 +161,5 @@ func BenchmarkQueueDepth(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("Depth", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := s.Depth(ctx); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("Stats", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := s.Stats(ctx, now); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	return s, now
 }
