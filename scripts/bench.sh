@@ -83,8 +83,12 @@ gateway() {
 	shift 2; shift $(( $# < 2 ? $# : 2 ))
 	local args=("$@")
 	[[ ${#args[@]} -gt 0 ]] || args=(-n "$n" -c "$c")
-	local dir="$work/run-$name"
+	local dir="$work/run-${name//[^a-z0-9.]/-}"
 	rm -rf "$dir" && mkdir -p "$dir"
+	# The store's path is relative to the config's folder: a copy in an
+	# empty folder gives each run an empty store.
+	cp "$cfg" "$dir/config.hcl"
+	cfg="$dir/config.hcl"
 	local listen admin
 	listen=127.0.0.1:$(free_port)
 	admin=127.0.0.1:$(free_port)
