@@ -25,7 +25,6 @@ import (
 
 	"github.com/hookgate/hookgate/gateway/buildinfo"
 	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/gateway/store"
 )
 
@@ -704,7 +703,7 @@ func (d *dash) config(w http.ResponseWriter, r *http.Request, s session) {
 	var dests []destView
 	for _, dst := range cfg.Destinations {
 		v := destView{
-			Name: dst.Name, URL: secret.RedactURL(dst.URL), Sign: dst.SignPlugin, Timeout: dst.Timeout,
+			Name: dst.Name, URL: dst.ShownURL(), Sign: dst.SignPlugin, Timeout: dst.Timeout,
 			MaxConcurrency: dst.MaxConcurrency, AllowPrivate: dst.AllowPrivate,
 		}
 		for k := range dst.Headers {

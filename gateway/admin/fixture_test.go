@@ -32,9 +32,10 @@ const (
 	fxWhsecBytes   = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	fxHeaderSecret = "header-s3cret-value"
 	fxURLSecret    = "url-s3cret-value"
+	fxPathSecret   = "T0B0-p4th-s3cret" // the path of a Slack-style URL given by env()
 )
 
-var fxSecrets = []string{fxToken, fxSourceSecret, fxWhsecBytes, fxHeaderSecret, fxURLSecret}
+var fxSecrets = []string{fxToken, fxSourceSecret, fxWhsecBytes, fxHeaderSecret, fxURLSecret, fxPathSecret}
 
 // receiver is a loopback destination whose answer can be switched.
 type receiver struct {
@@ -149,6 +150,11 @@ destination "billing" {
   }
 }
 
+destination "alerts" {
+  url           = env("ALERTS_URL")
+  allow_private = true
+}
+
 route "refunds" {
   source       = "shop"
   filter       = "status == 'refunded'"
@@ -167,7 +173,12 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	f := &fixture{orders: newReceiver(t, http.StatusOK), bill: newReceiver(t, http.StatusOK)}
 	src := fmt.Sprintf(fxConfig, o.token, fxSourceSecret, f.orders.URL+"/hook?token="+fxURLSecret, fxHeaderSecret,
 		"whsec_"+fxWhsecBytes, f.bill.URL+"/billing")
-	l := &config.Loader{LookupEnv: func(string) (string, bool) { return "", false }}
+	l := &config.Loader{LookupEnv: func(k string) (string, bool) {
+		if k == "ALERTS_URL" {
+			return f.bill.URL + "/services/" + fxPathSecret, true
+		}
+		return "", false
+	}}
 	cfg, diags := l.LoadBytes([]byte(src), filepath.Join(t.TempDir(), "config.hcl"))
 	if cfg == nil || diags.HasErrors() {
 		t.Fatalf("config: %v", diags)

@@ -148,8 +148,13 @@ type Dedupe struct {
 
 // Destination is a receiver.
 type Destination struct {
-	Name           string
-	URL            string
+	Name string
+	URL  string
+	// URLSecret reports that URL was given through env() or file(), the
+	// way secrets are: its path may be the credential (Slack- and
+	// Discord-style webhook URLs), so it is shown and traced without its
+	// path (ShownURL).
+	URLSecret      bool
 	Timeout        time.Duration
 	Headers        http.Header
 	MaxConcurrency int
@@ -163,6 +168,16 @@ type Destination struct {
 	Signer     plugins.Signer
 	Retry      Retry
 	Range      hcl.Range
+}
+
+// ShownURL is the destination's URL as the dashboard, traces and
+// diagnostics show it: without the query's values and the fragment, and,
+// when URLSecret, without its path.
+func (d *Destination) ShownURL() string {
+	if d.URLSecret {
+		return secret.RedactURLPath(d.URL)
+	}
+	return secret.RedactURL(d.URL)
 }
 
 // Retry is a destination's retry policy.

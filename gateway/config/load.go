@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -556,6 +557,23 @@ func (c *compiler) plugin(kind plugins.Kind, b *hcl.Block) any {
 	return inst
 }
 
+// fromSecretSource reports whether expr reads env() or file(), where
+// secrets come from.
+func fromSecretSource(expr hcl.Expression) bool {
+	e, ok := expr.(hclsyntax.Expression)
+	if !ok {
+		return false
+	}
+	found := false
+	_ = hclsyntax.VisitAll(e, func(n hclsyntax.Node) hcl.Diagnostics {
+		if call, ok := n.(*hclsyntax.FunctionCallExpr); ok && (call.Name == "env" || call.Name == "file") {
+			found = true
+		}
+		return nil
+	})
+	return found
+}
+
 func (c *compiler) destination(b *hcl.Block) {
 	if !c.checkName(b, "destination", c.declared("destination")) {
 		return
@@ -564,6 +582,7 @@ func (c *compiler) destination(b *hcl.Block) {
 	d := &Destination{
 		Name:           b.Labels[0],
 		URL:            v.String("url"),
+		URLSecret:      fromSecretSource(v["url"].Expr),
 		Timeout:        v.Duration("timeout"),
 		Headers:        http.Header{},
 		MaxConcurrency: v.Int("max_concurrency"),
@@ -576,7 +595,11 @@ func (c *compiler) destination(b *hcl.Block) {
 		u, err := url.Parse(d.URL)
 		switch {
 		case err != nil || u.Host == "":
-			c.errorf(v.Range("url"), "Invalid url", "%q is not an absolute URL, such as \"https://example.com/hooks\".", d.URL)
+			shown := strconv.Quote(d.URL)
+			if d.URLSecret {
+				shown = "The value given" // it may be a credential
+			}
+			c.errorf(v.Range("url"), "Invalid url", "%s is not an absolute URL, such as \"https://example.com/hooks\".", shown)
 		case u.Scheme != "http" && u.Scheme != "https":
 			c.errorf(v.Range("url"), "Invalid url", "Destinations are reached over http or https, not %q.", u.Scheme)
 		case u.User != nil:

@@ -325,3 +325,47 @@ func TestParseOTLPEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestDestinationURLFromEnvIsSecret: a URL given through env() or file()
+// may be its own credential (Slack-style): it is marked, shown without its
+// path, and a diagnostic about it does not print it; a literal URL is not.
+func TestDestinationURLFromEnvIsSecret(t *testing.T) {
+	const token = "T0/B0/s3cr3tP4th"
+	src := base + `
+destination "alerts" {
+  url = env("ALERTS_URL")
+}
+destination "audit" {
+  url = "https://audit.example.com/${env("AUDIT_PATH", "in")}"
+}
+`
+	cfg, diags := loader(map[string]string{"ALERTS_URL": "https://hooks.slack.com/services/" + token}).LoadBytes([]byte(src), "config.hcl")
+	if diags.HasErrors() {
+		t.Fatalf("load: %s", diags.Error())
+	}
+	for _, c := range []struct {
+		name   string
+		secret bool
+		shown  string
+	}{
+		{"alerts", true, "https://hooks.slack.com/[redacted]"},
+		{"audit", true, "https://audit.example.com/[redacted]"},
+		{"tiktok_team", false, "https://tiktok.example.com/hooks"},
+	} {
+		d := cfg.Destination(c.name)
+		if d == nil {
+			t.Fatalf("no destination %s", c.name)
+		}
+		if d.URLSecret != c.secret || d.ShownURL() != c.shown {
+			t.Errorf("%s: URLSecret %t, ShownURL %q; want %t, %q", c.name, d.URLSecret, d.ShownURL(), c.secret, c.shown)
+		}
+	}
+
+	_, diags = loader(map[string]string{"ALERTS_URL": "hooks.slack.com/services/" + token}).LoadBytes([]byte(src), "config.hcl")
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "Invalid url") {
+		t.Fatalf("a relative URL from env loaded: %v", diags)
+	}
+	if strings.Contains(diags.Error(), token) {
+		t.Errorf("the diagnostic shows the secret URL: %s", diags.Error())
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/gateway/store"
 	"github.com/hookgate/hookgate/gateway/telemetry"
 )
@@ -138,6 +139,9 @@ func attemptAttrs(dest *config.Destination, d *store.Delivery) []attribute.KeyVa
 	as = append(as, semconv.HTTPRequestMethodPost)
 	if u, err := url.Parse(dest.URL); err == nil {
 		u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+		if dest.URLSecret && u.Path != "" && u.Path != "/" {
+			u.Path, u.RawPath = "/"+secret.Redacted, "/"+secret.Redacted
+		}
 		as = append(as, semconv.URLFull(u.String()), semconv.ServerAddress(u.Hostname()))
 		port, err := strconv.Atoi(u.Port())
 		switch {

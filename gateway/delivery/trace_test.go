@@ -292,3 +292,24 @@ func (noopProcessor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 func (noopProcessor) OnEnd(sdktrace.ReadOnlySpan)                     {}
 func (noopProcessor) Shutdown(context.Context) error                  { return nil }
 func (noopProcessor) ForceFlush(context.Context) error                { return nil }
+
+// TestAttemptSpanHidesSecretURLPath: a URL given through env() (a
+// Slack-style URL whose path is the credential) is traced without its path.
+func TestAttemptSpanHidesSecretURLPath(t *testing.T) {
+	tracer, sr := mustTracer(t)
+	dest := &config.Destination{Name: "d", URL: "https://hooks.receiver.invalid/services/T0/B0/t0k3n", URLSecret: true}
+	d := &store.Delivery{ID: "dl_1", EventID: "ev_1", Route: "r", TraceParent: ingestTP}
+	client := &http.Client{Timeout: time.Second, Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return nil, context.DeadlineExceeded
+	})}
+	sendTraced(context.Background(), tracer, client, dest, d, time.Now)
+	s := sr.Ended()[0]
+	if got := spanAttrs(s)["url.full"].AsString(); got != "https://hooks.receiver.invalid/[redacted]" {
+		t.Errorf("url.full = %q", got)
+	}
+	for _, kv := range s.Attributes() {
+		if strings.Contains(kv.Value.Emit(), "t0k3n") {
+			t.Errorf("%s carries the URL's secret path: %s", kv.Key, kv.Value.Emit())
+		}
+	}
+}

@@ -70,3 +70,16 @@ func RedactURL(raw string) string {
 	u.Fragment = ""
 	return u.String()
 }
+
+// RedactURLPath is RedactURL that also replaces a path by "/[redacted]",
+// for a URL whose path may be its credential (a Slack-style webhook URL).
+func RedactURLPath(raw string) string {
+	u, err := url.Parse(RedactURL(raw))
+	if err != nil || u.Host == "" {
+		return "[invalid url]"
+	}
+	if u.Path != "" && u.Path != "/" {
+		u.Path, u.RawPath = "/"+Redacted, "/"+Redacted
+	}
+	return u.String()
+}

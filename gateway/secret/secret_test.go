@@ -53,3 +53,20 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactURLPath: a secret URL shows its scheme and host only (and its
+// query's names), never its path.
+func TestRedactURLPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://hooks.slack.com/services/T0/B0/XXXXSECRET":  "https://hooks.slack.com/[redacted]",
+		"https://discord.com/api/webhooks/1/tok3n?wait=true": "https://discord.com/[redacted]?wait=redacted",
+		"https://user:pw@example.com/a/b#frag":               "https://redacted@example.com/[redacted]",
+		"https://example.com":                                "https://example.com",
+		"https://example.com/":                               "https://example.com/",
+		"not a url":                                          "[invalid url]",
+	} {
+		if got := RedactURLPath(in); got != want {
+			t.Errorf("RedactURLPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -122,6 +122,8 @@ type Value struct {
 	Range hcl.Range
 	// Set reports whether the user wrote the attribute.
 	Set bool
+	// Expr is the attribute's expression, nil for a defaulted value.
+	Expr hcl.Expression
 }
 
 // Values are a block's decoded attributes by name. Every attribute of the
@@ -260,7 +262,7 @@ func DecodeAttrs(attrs hcl.Attributes, b *Block, ctx *hcl.EvalContext, within hc
 		v, ds := decodeAttr(attr, a, ctx)
 		diags = append(diags, ds...)
 		if !ds.HasErrors() {
-			vals[a.Name] = Value{V: v, Range: attr.Expr.Range(), Set: true}
+			vals[a.Name] = Value{V: v, Range: attr.Expr.Range(), Set: true, Expr: attr.Expr}
 		}
 	}
 	return vals, diags
