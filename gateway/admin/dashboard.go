@@ -414,20 +414,30 @@ func rows(ds []*store.Delivery) []deliveryRow {
 	return out
 }
 
-// listQuery reads the list filters of a dashboard page.
-func listQuery(q url.Values) store.Query {
-	sq := store.Query{
-		Status: store.Status(q.Get("status")), Destination: q.Get("destination"), Route: q.Get("route"),
-		Source: q.Get("source"), EventType: q.Get("event_type"), Cursor: q.Get("cursor"), Limit: dashboardPage,
-	}
-	if !sq.Status.Valid() {
-		sq.Status = ""
-	}
-	return sq
+// filters are a list page's filters: the store query, and since and until
+// as written (a duration such as "1h" stays relative in the page's links).
+type filters struct {
+	store.Query
+	SinceText, UntilText string
 }
 
-// filterLink is a list URL with q's filters and one changed.
-func filterLink(path string, q store.Query, key, value string) string {
+// listQuery reads the list filters of a dashboard page; a since or until
+// that is neither an RFC 3339 time nor a duration is an error.
+func listQuery(q url.Values) (filters, error) {
+	f := filters{Query: store.Query{
+		Status: store.Status(q.Get("status")), Destination: q.Get("destination"), Route: q.Get("route"),
+		Source: q.Get("source"), EventType: q.Get("event_type"), Cursor: q.Get("cursor"), Limit: dashboardPage,
+	}, SinceText: q.Get("since"), UntilText: q.Get("until")}
+	if !f.Status.Valid() {
+		f.Status = ""
+	}
+	var err error
+	f.Since, f.Until, err = timeRange(f.SinceText, f.UntilText)
+	return f, err
+}
+
+// filterLink is a list URL with f's filters and one changed.
+func filterLink(path string, f filters, key, value string) string {
 	v := url.Values{}
 	set := func(k, val string) {
 		if k == key {
@@ -437,11 +447,13 @@ func filterLink(path string, q store.Query, key, value string) string {
 			v.Set(k, val)
 		}
 	}
-	set("status", string(q.Status))
-	set("destination", q.Destination)
-	set("route", q.Route)
-	set("source", q.Source)
-	set("event_type", q.EventType)
+	set("status", string(f.Status))
+	set("destination", f.Destination)
+	set("route", f.Route)
+	set("source", f.Source)
+	set("event_type", f.EventType)
+	set("since", f.SinceText)
+	set("until", f.UntilText)
 	if key == "cursor" {
 		set("cursor", "")
 	}
@@ -452,8 +464,12 @@ func filterLink(path string, q store.Query, key, value string) string {
 }
 
 func (d *dash) deliveries(w http.ResponseWriter, r *http.Request, s session) {
-	q := listQuery(r.URL.Query())
-	page, err := d.s.Store.Deliveries(r.Context(), q)
+	q, err := listQuery(r.URL.Query())
+	if err != nil {
+		d.fail(w, r, s, http.StatusBadRequest, "Cannot filter by that time: "+err.Error()+".")
+		return
+	}
+	page, err := d.s.Store.Deliveries(r.Context(), q.Query)
 	if err != nil {
 		d.storeFail(w, r, s, err)
 		return
@@ -558,9 +574,13 @@ func (d *dash) event(w http.ResponseWriter, r *http.Request, s session) {
 }
 
 func (d *dash) dlq(w http.ResponseWriter, r *http.Request, s session) {
-	q := listQuery(r.URL.Query())
+	q, err := listQuery(r.URL.Query())
+	if err != nil {
+		d.fail(w, r, s, http.StatusBadRequest, "Cannot filter by that time: "+err.Error()+".")
+		return
+	}
 	q.Status = store.Dead
-	page, err := d.s.Store.Deliveries(r.Context(), q)
+	page, err := d.s.Store.Deliveries(r.Context(), q.Query)
 	if err != nil {
 		d.storeFail(w, r, s, err)
 		return

@@ -200,6 +200,25 @@ func TestDashboardPages(t *testing.T) {
 	if code, _, page := b.do("GET", "/deliveries?status=dead", nil); code != 200 || strings.Contains(page, ds[0]) {
 		t.Errorf("the status filter shows a delivered delivery")
 	}
+	// Time filters: the first event's deliveries are 10 minutes old, the
+	// retrying one 9; since and until keep what is written in the links.
+	since := at.Add(30 * time.Second).Format(time.RFC3339)
+	code, _, page := b.do("GET", "/deliveries?since="+url.QueryEscape(since), nil)
+	if code != 200 || !strings.Contains(page, retrying[0]) || strings.Contains(page, ds[0]) || strings.Contains(page, ds[1]) {
+		t.Errorf("since=%s: %d, want only %s", since, code, retrying[0])
+	}
+	if !strings.Contains(page, `href="/deliveries?since=`+url.QueryEscape(since)+`&amp;status=dead"`) {
+		t.Errorf("the status tabs drop the since filter")
+	}
+	if code, _, page := b.do("GET", "/deliveries?until="+url.QueryEscape(since), nil); code != 200 || strings.Contains(page, retrying[0]) || !strings.Contains(page, ds[0]) {
+		t.Errorf("until=%s: %d, want the older deliveries only", since, code)
+	}
+	if code, _, page := b.do("GET", "/deliveries?since=5m", nil); code != 200 || strings.Contains(page, ds[0]) || !strings.Contains(page, `value="5m"`) {
+		t.Errorf("since=5m: %d, want none of the 9-10 minute old deliveries and the field kept", code)
+	}
+	if code, _, page := b.do("GET", "/deliveries?since=yesterday", nil); code != http.StatusBadRequest || !strings.Contains(page, "RFC 3339") {
+		t.Errorf("since=yesterday: %d, want 400 saying what is accepted", code)
+	}
 	if code, _, _ := b.do("GET", "/deliveries/dlv_nope", nil); code != http.StatusNotFound {
 		t.Errorf("unknown delivery: %d, want 404", code)
 	}
