@@ -40,7 +40,7 @@ type Store interface {
 	Deliveries(ctx context.Context, q store.Query) (store.Page, error)
 	Retry(ctx context.Context, id string, now time.Time) error
 	Replay(ctx context.Context, q store.ReplayQuery, now time.Time) (int, error)
-	Stats(ctx context.Context, since time.Time) ([]store.DestinationStats, error)
+	StatsWindows(ctx context.Context, sinces []time.Time) ([][]store.DestinationStats, error)
 	Ping(ctx context.Context) error
 	// Accept stores the sample event of POST /api/destinations/{name}/test.
 	Accept(ctx context.Context, ev *store.Event, ds []*store.Delivery, dd *store.Dedupe) (string, error)
@@ -408,16 +408,20 @@ func (s *Server) statsAt(ctx context.Context, now, since time.Time) (*statsAnswe
 	ans := &statsAnswer{Since: since.UTC(), ConfigHash: cfg.Hash, ConfigLoadedAt: cfg.LoadedAt.UTC()}
 	ans.Windows.LastHour = now.Add(-time.Hour).UTC()
 	ans.Windows.LastDay = now.Add(-24 * time.Hour).UTC()
+	// The three windows are read in one pass over the store.
 	byStart := map[time.Time][]store.DestinationStats{}
-	for _, t := range []time.Time{since, ans.Windows.LastHour, ans.Windows.LastDay} {
-		if _, ok := byStart[t.UTC()]; ok {
-			continue
+	var starts []time.Time
+	for _, t := range []time.Time{since.UTC(), ans.Windows.LastHour, ans.Windows.LastDay} {
+		if !slices.Contains(starts, t) {
+			starts = append(starts, t)
 		}
-		got, err := s.Store.Stats(ctx, t)
-		if err != nil {
-			return nil, err
-		}
-		byStart[t.UTC()] = got
+	}
+	got, err := s.Store.StatsWindows(ctx, starts)
+	if err != nil {
+		return nil, err
+	}
+	for i, t := range starts {
+		byStart[t] = got[i]
 	}
 	views := map[string]*statsView{}
 	get := func(name string) *statsView {

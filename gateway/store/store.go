@@ -263,6 +263,9 @@ type Store interface {
 	// attempts with At >= since. A destination appears when it has a
 	// stored delivery.
 	Stats(ctx context.Context, since time.Time) ([]DestinationStats, error)
+	// StatsWindows is Stats for several windows in one pass over the
+	// records: its i-th result is what Stats(ctx, sinces[i]) gives.
+	StatsWindows(ctx context.Context, sinces []time.Time) ([][]DestinationStats, error)
 
 	// Ping reports whether the store can take writes.
 	Ping(ctx context.Context) error

@@ -99,6 +99,16 @@ func BenchmarkQueueDepth(b *testing.B) {
 			}
 		}
 	})
+	// The admin API's and dashboard's three windows: one pass, against the
+	// three Stats calls they made before.
+	windows := []time.Time{now.Add(-time.Hour), now.Add(-24 * time.Hour), now.Add(-15 * time.Minute)}
+	b.Run("StatsWindows3", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.StatsWindows(ctx, windows); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkCleanupWithinRetention: the periodic cleanup of a store whose

@@ -3,8 +3,6 @@ package embedded
 import (
 	"bytes"
 	"context"
-	"slices"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -12,30 +10,33 @@ import (
 	"github.com/hookgate/hookgate/gateway/store"
 )
 
-// statsAcc accumulates one destination's figures.
-type statsAcc struct {
-	store.DestinationStats
-	total     time.Duration
-	latencies []time.Duration
+// Stats sums up deliveries per destination: StatsWindows with one window.
+func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.DestinationStats, error) {
+	w, err := s.StatsWindows(ctx, []time.Time{since})
+	if err != nil {
+		return nil, err
+	}
+	return w[0], nil
 }
 
-// Stats sums up deliveries per destination in one read transaction: it
-// walks the deliveries bucket and, for each delivery, its attempts (keyed
-// by delivery id, so the attempts cursor only moves forward), since an
-// attempt's destination is on its delivery.
+// StatsWindows sums up deliveries per destination for each window in one
+// read transaction: it walks the deliveries bucket and, for each delivery,
+// its attempts (keyed by delivery id, so the attempts cursor only moves
+// forward), since an attempt's destination is on its delivery.
 //
 // The p99 is exact: it keeps every latency of the window per destination
 // and sorts them, so memory grows with the window's attempts (8 bytes
 // each). That is fine for the embedded store's scale; a histogram or
 // sketch would bound it if it ever is not.
-func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.DestinationStats, error) {
+func (s *Store) StatsWindows(ctx context.Context, sinces []time.Time) ([][]store.DestinationStats, error) {
 	const op = "stats"
 	if err := s.usable(ctx); err != nil {
 		return nil, s.wrap(op, err)
 	}
-	var accs map[string]*statsAcc
+	var sb *store.StatsBuilder
 	err := s.db.View(func(tx *bolt.Tx) error {
-		accs = map[string]*statsAcc{}
+		sb = store.NewStatsBuilder(sinces)
+		earliest := sb.Earliest()
 		b := bucketsOf(tx)
 		ac := b.attempts.Cursor()
 		ak, av := ac.First()
@@ -51,21 +52,7 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.Destination
 			if err := decodeDelivery(v, &d); err != nil {
 				return corrupt("delivery "+string(k), err)
 			}
-			acc := accs[d.Destination]
-			if acc == nil {
-				acc = &statsAcc{DestinationStats: store.DestinationStats{Destination: d.Destination}}
-				accs[d.Destination] = acc
-			}
-			switch d.Status {
-			case store.Pending:
-				acc.Pending++
-			case store.Retrying:
-				acc.Retrying++
-			case store.Delivered:
-				acc.Delivered++
-			case store.Dead:
-				acc.Dead++
-			}
+			sb.Count(d.Destination, d.Status, 1)
 			// Skip attempts of deliveries no longer stored, then read
 			// this delivery's. Ids never hold 0x00, so prefix order is
 			// delivery order.
@@ -78,18 +65,9 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.Destination
 				if err := decodeAttempt(av, &a); err != nil {
 					return corrupt("attempt", err)
 				}
-				if a.At.Before(since) {
-					continue
+				if !a.At.Before(earliest) {
+					sb.Attempt(d.Destination, a.At, a.N, a.StatusCode, a.Latency)
 				}
-				acc.Attempts++
-				if a.N > 1 {
-					acc.RetryAttempts++
-				}
-				if a.StatusCode/100 == 2 {
-					acc.Succeeded++
-				}
-				acc.total += a.Latency
-				acc.latencies = append(acc.latencies, a.Latency)
 			}
 		}
 		return nil
@@ -97,17 +75,5 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.Destination
 	if err != nil {
 		return nil, s.wrap(op, err)
 	}
-	out := make([]store.DestinationStats, 0, len(accs))
-	for _, acc := range accs {
-		st := acc.DestinationStats
-		if st.Attempts > 0 {
-			st.SuccessRate = float64(st.Succeeded) / float64(st.Attempts)
-			st.MeanLatency = acc.total / time.Duration(st.Attempts)
-			slices.Sort(acc.latencies)
-			st.P99Latency = store.P99(acc.latencies)
-		}
-		out = append(out, st)
-	}
-	slices.SortFunc(out, func(a, b store.DestinationStats) int { return strings.Compare(a.Destination, b.Destination) })
-	return out, nil
+	return sb.Windows(), nil
 }

@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,16 +11,26 @@ import (
 	"github.com/hookgate/hookgate/gateway/store"
 )
 
-// Stats sums up deliveries per destination in one pipeline: the sizes of
-// each destination's four status sets, and its attempts since the window's
-// start from the attempt-figures set (scored by the attempt's time, each
-// member "delivery:n:status code:latency ns").
+// Stats sums up deliveries per destination: StatsWindows with one window.
+func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.DestinationStats, error) {
+	w, err := s.StatsWindows(ctx, []time.Time{since})
+	if err != nil {
+		return nil, err
+	}
+	return w[0], nil
+}
+
+// StatsWindows sums up deliveries per destination for each window in one
+// pipeline: the sizes of each destination's four status sets, and its
+// attempts since the widest window's start from the attempt-figures set
+// (scored by the attempt's time in microseconds, each member
+// "delivery:n:status code:latency ns").
 //
 // The p99 is exact: it keeps the window's latencies per destination (8
 // bytes each) and sorts them. Cleanup forgets attempt figures older than
 // its cutoff (the retention), so a window that starts earlier counts from
 // there.
-func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.DestinationStats, error) {
+func (s *Store) StatsWindows(ctx context.Context, sinces []time.Time) ([][]store.DestinationStats, error) {
 	const op = "stats"
 	if err := s.usable(ctx); err != nil {
 		return nil, s.wrap(op, err)
@@ -30,9 +39,18 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.Destination
 	if err != nil {
 		return nil, s.wrap(op, err)
 	}
+	// Scores are microseconds: a window starts at its since's microsecond,
+	// as ZRANGEBYSCORE's bound does.
+	micro := make([]time.Time, len(sinces))
+	for i, t := range sinces {
+		if !t.IsZero() {
+			micro[i] = time.UnixMicro(t.UnixMicro())
+		}
+	}
+	sb := store.NewStatsBuilder(micro)
 	type cmds struct {
 		counts [4]*goredis.IntCmd
-		atts   *goredis.StringSliceCmd
+		atts   *goredis.ZSliceCmd
 	}
 	all := make([]cmds, len(dests))
 	pipe := s.rdb.Pipeline()
@@ -41,53 +59,27 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.Destination
 		for j, st := range statuses {
 			all[i].counts[j] = pipe.ZCard(ctx, base+":s:"+string(st))
 		}
-		all[i].atts = pipe.ZRangeByScore(ctx, base+":atts", &goredis.ZRangeBy{Min: minScore(since, false), Max: "+inf"})
+		all[i].atts = pipe.ZRangeByScoreWithScores(ctx, base+":atts", &goredis.ZRangeBy{Min: minScore(sb.Earliest(), false), Max: "+inf"})
 	}
 	if len(dests) > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
 			return nil, s.wrap(op, err)
 		}
 	}
-	out := make([]store.DestinationStats, 0, len(dests))
 	for i, d := range dests {
-		st := store.DestinationStats{
-			Destination: d,
-			Pending:     int(all[i].counts[0].Val()),
-			Retrying:    int(all[i].counts[1].Val()),
-			Delivered:   int(all[i].counts[2].Val()),
-			Dead:        int(all[i].counts[3].Val()),
+		for j, st := range statuses {
+			sb.Count(d, st, int(all[i].counts[j].Val()))
 		}
-		if st.Pending+st.Retrying+st.Delivered+st.Dead == 0 {
-			continue
-		}
-		var (
-			total     time.Duration
-			latencies []time.Duration
-		)
-		for _, m := range all[i].atts.Val() {
+		for _, z := range all[i].atts.Val() {
+			m, _ := z.Member.(string)
 			n, code, lat, ok := parseAttemptFigure(m)
 			if !ok {
 				continue
 			}
-			st.Attempts++
-			if n > 1 {
-				st.RetryAttempts++
-			}
-			if code/100 == 2 {
-				st.Succeeded++
-			}
-			total += lat
-			latencies = append(latencies, lat)
+			sb.Attempt(d, time.UnixMicro(int64(z.Score)), n, code, lat)
 		}
-		if st.Attempts > 0 {
-			st.SuccessRate = float64(st.Succeeded) / float64(st.Attempts)
-			st.MeanLatency = total / time.Duration(st.Attempts)
-			slices.Sort(latencies)
-			st.P99Latency = store.P99(latencies)
-		}
-		out = append(out, st)
 	}
-	return out, nil
+	return sb.Windows(), nil
 }
 
 // parseAttemptFigure reads a member of the attempt-figures set from its

@@ -1184,4 +1184,18 @@ func testStats(t *testing.T, s store.Store) {
 
 	// A window after every attempt: states still counted, no attempts.
 	check(at(5*time.Hour), []store.DestinationStats{aStates, {Destination: "b", Delivered: 100}})
+
+	// The same windows in one pass, in any order, equal one Stats each.
+	sinces := []time.Time{at(5 * time.Hour), time.Time{}, at(time.Hour)}
+	windows, err := s.StatsWindows(ctx, sinces)
+	if err != nil || len(windows) != len(sinces) {
+		t.Fatalf("StatsWindows = %d windows, %v; want %d", len(windows), err, len(sinces))
+	}
+	for i, since := range sinces {
+		one, err := s.Stats(ctx, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEqual(t, "StatsWindows["+since.Format(time.RFC3339)+"]", windows[i], one)
+	}
 }
