@@ -4,7 +4,8 @@
 #   ./scripts/bench.sh [-n N] [-c C] [-rounds R] [SUITE...]
 #
 # SUITE is any of embedded, redis, tracing (default: all three). Each round
-# runs the bare relay first and then every gateway configuration of the
+# runs the bare relay first (in bench's process, then in one of its own)
+# and then every gateway configuration of the
 # suite, alternated, so a machine that gets busier or quieter affects them
 # alike. Every gateway run starts a fresh `hookgate run` on loopback with an
 # empty store, drives it with `hookgate bench -n N -c C`, and reports its
@@ -73,6 +74,22 @@ relay() {
 	out=$("$hg" bench -relay -n "$n" -c "$c" -json "$event" 2>/dev/null)
 	relay_rate=$(field "$out" 'round(delivered_per_s)')
 	printf '%-26s %6s/s\n' "relay" "$relay_rate"
+}
+
+# relay_process runs the same relay in a process of its own, as the
+# gateway runs (`hookgate bench -serve-relay`), and reports it against the
+# in-process relay of the round.
+relay_process() {
+	local addr out rate pid
+	addr=127.0.0.1:$(free_port)
+	"$hg" bench -serve-relay "$addr" -c "$c" 2>/dev/null &
+	pid=$!
+	pids+=("$pid")
+	for _ in $(seq 100); do curl -s -o /dev/null "http://$addr/" && break; sleep 0.05; done
+	out=$("$hg" bench -url "http://$addr/" -n "$n" -c "$c" -json "$event" 2>/dev/null)
+	kill "$pid" && wait "$pid" 2>/dev/null || true
+	rate=$(field "$out" 'round(delivered_per_s)')
+	printf '%-26s %6s/s %14s\n' "relay, own process" "$rate" "$(( rate * 100 / relay_rate ))% of relay"
 }
 
 # gateway NAME CONFIG [EXTRA_PID EXTRA_NAME [BENCH_ARGS...]]: one gateway
@@ -163,6 +180,7 @@ echo "n=$n c=$c rounds=$rounds suites=${suites[*]} ($(nproc) cores)"
 for round in $(seq "$rounds"); do
 	echo "-- round $round"
 	relay
+	relay_process
 	for s in "${suites[@]}"; do
 		case "$s" in
 		embedded)

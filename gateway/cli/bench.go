@@ -56,9 +56,9 @@ const maxBenchEvents = 10_000_000
 // events or -duration, whichever comes first. Exit 0 when every event was
 // accepted and every expected delivery arrived.
 func benchCmd(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "bench", "[-config F] -source NAME [-url U] [-sink ADDR] [-n N] [-c C] [-rate R] [-duration D] [-expect K] [-relay] [-json] EVENT.json")
+	fs := newFlags(env, "bench", "[-config F] -source NAME [-url U] [-sink ADDR] [-n N] [-c C] [-rate R] [-duration D] [-expect K] [-relay] [-json] EVENT.json | -serve-relay ADDR [-sink ADDR]")
 	path := configFlag(env, fs)
-	source := fs.String("source", "", "the source to sign events for (required, except with -relay where it is optional)")
+	source := fs.String("source", "", "the source to sign events for (required, except with -relay or -url, where events go unsigned without it)")
 	target := fs.String("url", "", "where to POST (default: the gateway's listen address and the source's path)")
 	sinkAddr := fs.String("sink", "127.0.0.1:9000", "address of bench's own sink, where the destinations point")
 	n := fs.Int("n", 20000, "events to send")
@@ -68,6 +68,7 @@ func benchCmd(ctx context.Context, env *Env, args []string) int {
 	expect := fs.Int("expect", 1, "deliveries expected per accepted event")
 	timeout := fs.Duration("timeout", 10*time.Second, "give up on one request after this long")
 	relay := fs.Bool("relay", false, "measure a minimal in-process relay instead of the gateway: this machine's ceiling")
+	serveRelay := fs.String("serve-relay", "", "only serve the relay on this address, POSTing to the -sink address, until interrupted: the ceiling measured in a process of its own (scripts/bench.sh)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	var headers headerFlags
 	fs.Var(&headers, "H", "an extra request header 'Key: Value' (repeatable)")
@@ -75,7 +76,10 @@ func benchCmd(ctx context.Context, env *Env, args []string) int {
 	if code >= 0 {
 		return code
 	}
-	if len(files) != 1 || (*source == "" && !*relay) {
+	if *serveRelay != "" {
+		return serveRelayCmd(ctx, env, *serveRelay, *sinkAddr, *c, *timeout)
+	}
+	if len(files) != 1 || (*source == "" && !*relay && *target == "") {
 		fs.Usage()
 		return 2
 	}
@@ -467,6 +471,24 @@ func (s *benchSink) snapshot() sinkStats {
 	st.e2e = slices.Clone(s.st.e2e)
 	st.last = time.Unix(0, s.last)
 	return st
+}
+
+// serveRelayCmd is `hookgate bench -serve-relay ADDR`: the relay alone, in
+// this process, until ctx ends (SIGINT, SIGTERM). A bench run pointed at it
+// with -url measures the ceiling with the relay in a process of its own, as
+// the gateway is, instead of inside bench's.
+func serveRelayCmd(ctx context.Context, env *Env, addr, sinkAddr string, conns int, timeout time.Duration) int {
+	r := newRelay("http://"+sinkAddr+"/relay", conns, timeout)
+	defer r.client.CloseIdleConnections()
+	srv, err := startServer(addr, r)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "hookgate bench: relay: %v\n", err)
+		return 1
+	}
+	defer srv.Close()
+	fmt.Fprintf(env.Stderr, "hookgate bench: relay listening on http://%s, POSTing to http://%s/relay\n", srv.Addr(), sinkAddr)
+	<-ctx.Done()
+	return 0
 }
 
 // relay is bench -relay's stand-in for the gateway: it POSTs each body to

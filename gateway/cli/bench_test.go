@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -223,5 +224,62 @@ func TestBenchSinkBusy(t *testing.T) {
 	code := Main(context.Background(), []string{"bench", "-relay", "-sink", busy.Listener.Addr().String(), benchEventFile}, env)
 	if code != 1 || !strings.Contains(errb.String(), "is a `hookgate sink` running there?") {
 		t.Fatalf("exit %d, stderr:\n%s", code, errb)
+	}
+}
+
+// freeLoopback returns a loopback address nothing listens on right now.
+func freeLoopback(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestBenchServeRelay: -serve-relay runs the relay alone until interrupted,
+// and a bench run with -url (unsigned, no -source) measures it through
+// bench's own sink: the ceiling with the relay in a process of its own.
+func TestBenchServeRelay(t *testing.T) {
+	sink, relayAddr := freeLoopback(t), freeLoopback(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	renv, _, rerr := testEnv()
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"bench", "-serve-relay", relayAddr, "-sink", sink}, renv)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", relayAddr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the relay did not listen on %s: %v\n%s", relayAddr, err, rerr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	env, out, errb := testEnv()
+	code := Main(context.Background(), []string{"bench", "-json", "-sink", sink, "-url", "http://" + relayAddr + "/",
+		"-n", "100", "-c", "4", "-duration", "30s", benchEventFile}, env)
+	var rep benchReport
+	if err := json.Unmarshal([]byte(out.String()), &rep); err != nil {
+		t.Fatalf("exit %d, no report: %v\n%s", code, err, errb)
+	}
+	if code != 0 || !rep.Complete || rep.Accepted != 100 || rep.Delivered != 100 || rep.Mode != "gateway" {
+		t.Errorf("exit %d, report %+v\nstderr:\n%s", code, rep, errb)
+	}
+
+	cancel()
+	select {
+	case c := <-done:
+		if c != 0 {
+			t.Errorf("-serve-relay exited %d after its interrupt\n%s", c, rerr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("-serve-relay did not stop within 10s of its interrupt")
 	}
 }
