@@ -139,8 +139,8 @@ func attemptAttrs(dest *config.Destination, d *store.Delivery) []attribute.KeyVa
 	as = append(as, semconv.HTTPRequestMethodPost)
 	if u, err := url.Parse(dest.URL); err == nil {
 		u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
-		if dest.URLSecret && u.Path != "" && u.Path != "/" {
-			u.Path, u.RawPath = "/"+secret.Redacted, "/"+secret.Redacted
+		if dest.URLSecret {
+			secret.HidePath(u)
 		}
 		as = append(as, semconv.URLFull(u.String()), semconv.ServerAddress(u.Hostname()))
 		port, err := strconv.Atoi(u.Port())

@@ -78,8 +78,14 @@ func RedactURLPath(raw string) string {
 	if err != nil || u.Host == "" {
 		return "[invalid url]"
 	}
+	HidePath(u)
+	return u.String()
+}
+
+// HidePath replaces u's path, unless empty or "/", by "/[redacted]": for a
+// URL whose path may be its credential.
+func HidePath(u *url.URL) {
 	if u.Path != "" && u.Path != "/" {
 		u.Path, u.RawPath = "/"+Redacted, "/"+Redacted
 	}
-	return u.String()
 }

@@ -53,8 +53,20 @@ func (b *StatsBuilder) dest(name string) *destAcc {
 
 // Count adds n deliveries of destination in state st.
 func (b *StatsBuilder) Count(destination string, st Status, n int) {
-	i := slices.Index([]Status{Pending, Retrying, Delivered, Dead}, st)
-	if i < 0 || n == 0 {
+	if n == 0 {
+		return
+	}
+	var i int
+	switch st {
+	case Pending:
+		i = 0
+	case Retrying:
+		i = 1
+	case Delivered:
+		i = 2
+	case Dead:
+		i = 3
+	default:
 		return
 	}
 	b.dest(destination).counts[i] += n

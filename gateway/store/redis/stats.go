@@ -53,13 +53,14 @@ func (s *Store) StatsWindows(ctx context.Context, sinces []time.Time) ([][]store
 		atts   *goredis.ZSliceCmd
 	}
 	all := make([]cmds, len(dests))
+	from := minScore(sb.Earliest(), false)
 	pipe := s.rdb.Pipeline()
 	for i, d := range dests {
 		base := s.k.dest(d)
 		for j, st := range statuses {
 			all[i].counts[j] = pipe.ZCard(ctx, base+":s:"+string(st))
 		}
-		all[i].atts = pipe.ZRangeByScoreWithScores(ctx, base+":atts", &goredis.ZRangeBy{Min: minScore(sb.Earliest(), false), Max: "+inf"})
+		all[i].atts = pipe.ZRangeByScoreWithScores(ctx, base+":atts", &goredis.ZRangeBy{Min: from, Max: "+inf"})
 	}
 	if len(dests) > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
