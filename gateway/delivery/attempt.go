@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -33,6 +34,9 @@ const drainLimit = 64 << 10
 
 // maxRetryAfter caps how far a receiver's Retry-After can push an attempt.
 const maxRetryAfter = 24 * time.Hour
+
+// prefixBufs recycles the buffers a response's prefix is read into.
+var prefixBufs = sync.Pool{New: func() any { return new([store.ResponsePrefix]byte) }}
 
 // result is what one attempt observed, before the outcome is decided.
 type result struct {
@@ -97,8 +101,8 @@ func sendRequest(ctx context.Context, client *http.Client, dest *config.Destinat
 		r.Err, r.ErrType = describe(err, client.Timeout), errorType(err)
 		return r
 	}
-	buf := make([]byte, store.ResponsePrefix)
-	n, _ := io.ReadFull(resp.Body, buf)
+	buf := prefixBufs.Get().(*[store.ResponsePrefix]byte)
+	n, _ := io.ReadFull(resp.Body, buf[:])
 	// A body that fails or times out after the status line does not change
 	// the outcome: the receiver has answered.
 	io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
@@ -107,6 +111,7 @@ func sendRequest(ctx context.Context, client *http.Client, dest *config.Destinat
 	r.End = now()
 	r.Status = resp.StatusCode
 	r.Response = prefix(buf[:n], n == len(buf))
+	prefixBufs.Put(buf)
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:

@@ -86,6 +86,15 @@ type Delivery struct {
 	DeadReason string `json:"dead_reason,omitempty"`
 	// TraceParent is the event's ingest span context (W3C).
 	TraceParent string `json:"traceparent,omitempty"`
+
+	// LeaseUntil, given to Accept, stores the delivery leased to the
+	// caller until then, as if it had been claimed the moment it was
+	// stored: no Claim returns it before the lease ends. Ingest sets it
+	// for the deliveries it hands to the delivery engine in memory, so
+	// their first attempt needs no claim; should the process die first,
+	// the lease ends and the delivery is claimed like any other. Zero (and
+	// always on records read back) means not leased.
+	LeaseUntil time.Time `json:"-"`
 }
 
 // Attempt is one try of a delivery.
@@ -220,6 +229,12 @@ type Store interface {
 	// is not returned again until Complete or the lease expires (then it is
 	// due again: this is how an attempt lost in a crash is retried).
 	Claim(ctx context.Context, destination string, now time.Time, limit int, lease time.Duration) ([]*Delivery, error)
+
+	// Release ends the caller's leases on ds (claimed, or accepted with a
+	// LeaseUntil) without an attempt: each unfinished one is due again at
+	// its NextAttemptAt, for any Claim. A delivery not leased, finished or
+	// gone is left as it is.
+	Release(ctx context.Context, ds []*Delivery) error
 
 	// Complete records an attempt of a claimed delivery and its outcome,
 	// ends the lease, and files the delivery as due again (Retrying at

@@ -210,6 +210,10 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 	if err != nil {
 		return "", s.wrap(op, err)
 	}
+	// Leases of the deliveries handed to the caller are taken before the
+	// write and dropped when it stores nothing: a Claim that sees the
+	// committed deliveries sees their leases (see leaseTable).
+	s.leases.take(rec.leases)
 	var firstID string
 	err = s.write(func(tx *bolt.Tx) error {
 		firstID = ""
@@ -263,6 +267,9 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 		}
 		return nil
 	})
+	if err != nil || firstID != "" {
+		s.leases.drop(rec.leases)
+	}
 	if err != nil {
 		return "", s.wrap(op, err)
 	}
@@ -270,6 +277,20 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 		return firstID, s.wrap(op, store.ErrDuplicate)
 	}
 	return ev.ID, nil
+}
+
+// Release ends the leases held on ds without an attempt: leases live in
+// memory, so each delivery is due again at its NextAttemptAt at once.
+func (s *Store) Release(ctx context.Context, ds []*store.Delivery) error {
+	if err := s.usable(ctx); err != nil {
+		return s.wrap("release", err)
+	}
+	for _, d := range ds {
+		if d != nil {
+			s.leases.end(d.ID, 0)
+		}
+	}
+	return nil
 }
 
 // acceptRecord is an Accept's validated, encoded writes, prepared outside
@@ -284,6 +305,8 @@ type acceptRecord struct {
 	dedupeKey     []byte
 	dedupeValue   []byte
 	dedupeExpires time.Time
+	// leases are the deliveries given with a LeaseUntil.
+	leases map[string]uint64
 }
 
 func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.Dedupe) (*acceptRecord, error) {
@@ -339,6 +362,12 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 			c.NextAttemptAt = c.CreatedAt
 		}
 		c.Attempts, c.LastStatus, c.LastError, c.DeadReason = 0, 0, "", ""
+		if !d.LeaseUntil.IsZero() {
+			if rec.leases == nil {
+				rec.leases = make(map[string]uint64, len(ds))
+			}
+			rec.leases[c.ID] = nanos(d.LeaseUntil)
+		}
 		v, err := encodeDelivery(&c)
 		if err != nil {
 			return nil, err

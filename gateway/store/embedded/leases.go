@@ -46,3 +46,23 @@ func (t *leaseTable) end(id string, untilN uint64) {
 		delete(t.until, id)
 	}
 }
+
+// take leases ids (id → lease end, unix nanos) before the write that
+// stores them; nil takes nothing.
+func (t *leaseTable) take(leases map[string]uint64) {
+	if len(leases) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, u := range leases {
+		t.until[id] = u
+	}
+}
+
+// drop removes the leases take took, when the write stored nothing.
+func (t *leaseTable) drop(leases map[string]uint64) {
+	for id, u := range leases {
+		t.end(id, u)
+	}
+}

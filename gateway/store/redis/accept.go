@@ -47,6 +47,8 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 	if req.err != nil {
 		return req.firstID, s.wrap(op, req.err)
 	}
+	// Their Complete will know their destination without asking Redis.
+	s.remember(req.leased)
 	return ev.ID, nil
 }
 
@@ -58,6 +60,8 @@ type acceptReq struct {
 	event   []any // scriptEvent's ARGV after the base
 	puts    map[string][]any
 	hasDlvs bool
+	// leased are the deliveries given with a LeaseUntil.
+	leased []*store.Delivery
 
 	done    chan struct{}
 	firstID string
@@ -131,11 +135,18 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 		if err != nil {
 			return nil, fmt.Errorf("encode delivery %s: %w", d.ID, err)
 		}
-		args := []string{d.ID, micros(next), string(rv), timeText(updated), micros(updated), timeText(next)}
+		// The recovery copy never leases: it is used when the Accept that
+		// wrote it (and the process it would have handed the deliveries
+		// to) is gone.
+		args := []string{d.ID, micros(next), string(rv), timeText(updated), micros(updated), timeText(next), ""}
+		pend = append(pend, append(pendDelivery{d.Destination}, args...))
+		if !d.LeaseUntil.IsZero() {
+			args[6] = micros(d.LeaseUntil)
+			req.leased = append(req.leased, d)
+		}
 		for _, a := range args {
 			req.puts[d.Destination] = append(req.puts[d.Destination], a)
 		}
-		pend = append(pend, append(pendDelivery{d.Destination}, args...))
 		index = append(index, [2]string{d.ID, d.Destination})
 		if len(req.puts[d.Destination]) == len(args) {
 			dests = append(dests, d.Destination)
@@ -227,7 +238,10 @@ func (s *Store) recoverAccepts(ctx context.Context, cutoff time.Time) (int, erro
 				continue
 			}
 			for _, p := range pend {
-				if len(p) != 7 {
+				if len(p) == 7 { // written before leases: not leased
+					p = append(p, "")
+				}
+				if len(p) != 8 {
 					continue
 				}
 				for _, a := range p[1:] {

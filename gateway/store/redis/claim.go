@@ -186,3 +186,39 @@ func (s *Store) Abandon(ctx context.Context, destination, reason string, now tim
 		}
 	}
 }
+
+// Release ends the leases held on ds without an attempt, one script per
+// destination: each leased, unfinished delivery is due again at its
+// NextAttemptAt, for any instance to claim.
+func (s *Store) Release(ctx context.Context, ds []*store.Delivery) error {
+	if err := s.usable(ctx); err != nil {
+		return s.wrap("release", err)
+	}
+	byDest := map[string][]any{}
+	for _, d := range ds {
+		if d == nil {
+			continue
+		}
+		if err := checkName("destination", d.Destination, false); err != nil {
+			return s.wrap("release "+d.ID, err)
+		}
+		byDest[d.Destination] = append(byDest[d.Destination], d.ID)
+	}
+	var calls []*scriptCall
+	for dest, ids := range byDest {
+		base := s.k.dest(dest)
+		calls = append(calls, call(scriptRelease, base+":due", append([]any{base}, ids...)...))
+	}
+	if len(calls) == 0 {
+		return nil
+	}
+	if err := s.runScripts(ctx, calls); err != nil {
+		return s.wrap("release", err)
+	}
+	for _, d := range ds {
+		if d != nil {
+			s.forget(d.ID)
+		}
+	}
+	return nil
+}

@@ -64,17 +64,22 @@ end
 
 // scriptPut creates deliveries of one destination, skipping those that
 // exist (so re-running it, as accept recovery does, is harmless).
-// ARGV: base, then per delivery: id, due µs, r, up text, up µs, nx text.
-// Returns how many it created.
+// ARGV: base, then per delivery: id, due µs, r, up text, up µs, nx text,
+// lease end µs ("": not leased; else it goes to the lease set, as a claim
+// would file it). Returns how many it created.
 var scriptPut = goredis.NewScript(luaCommon + `
 local made = 0
-for i = 2, #ARGV, 6 do
+for i = 2, #ARGV, 7 do
   local id = ARGV[i]
   local k = dkey(id)
   if redis.call('EXISTS', k) == 0 then
     redis.call('HSET', k, 'r', ARGV[i+2], 'st', 'pending', 'up', ARGV[i+3], 'uu', ARGV[i+4],
       'nx', ARGV[i+5], 'du', ARGV[i+1], 'n', 0, 'ls', 0, 'le', '', 'dr', '')
-    redis.call('ZADD', base .. ':due', ARGV[i+1], id)
+    if ARGV[i+6] ~= '' then
+      redis.call('ZADD', base .. ':lease', ARGV[i+6], id)
+    else
+      redis.call('ZADD', base .. ':due', ARGV[i+1], id)
+    end
     redis.call('ZADD', skey('pending'), 0, id)
     made = made + 1
   end
@@ -144,6 +149,24 @@ for _, id in ipairs(ids) do
   end
 end
 return out
+`)
+
+// scriptRelease ends leases without an attempt: each leased, unfinished
+// delivery is due again at its NextAttemptAt. ARGV: base, then ids.
+// Returns how many it released.
+var scriptRelease = goredis.NewScript(luaCommon + `
+local n = 0
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  if redis.call('ZREM', base .. ':lease', id) == 1 then
+    local f = redis.call('HMGET', dkey(id), 'st', 'du')
+    if f[1] and not finished(f[1]) and f[2] and f[2] ~= '' then
+      redis.call('ZADD', base .. ':due', f[2], id)
+      n = n + 1
+    end
+  end
+end
+return n
 `)
 
 // scriptComplete records an attempt and files the delivery by its outcome.
@@ -271,6 +294,6 @@ return #keys
 
 // allScripts are loaded together after a NOSCRIPT (a restarted Redis).
 var allScripts = []*goredis.Script{
-	scriptPut, scriptEvent, scriptConfirm, scriptClaim, scriptComplete,
+	scriptPut, scriptEvent, scriptConfirm, scriptClaim, scriptComplete, scriptRelease,
 	scriptRequeue, scriptAbandon, scriptDrop, scriptDropEvents, scriptExpireDedupe,
 }

@@ -33,6 +33,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClaimLimitAndDestination", testClaimLimitAndDestination},
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"LeaseExpires", testLeaseExpires},
+		{"AcceptLeased", testAcceptLeased},
+		{"Release", testRelease},
 		{"CompleteDelivered", testCompleteDelivered},
 		{"CompleteRetrying", testCompleteRetrying},
 		{"CompleteDead", testCompleteDead},
@@ -1198,4 +1200,87 @@ func testStats(t *testing.T, s store.Store) {
 		}
 		wantEqual(t, "StatsWindows["+since.Format(time.RFC3339)+"]", windows[i], one)
 	}
+}
+
+// testAcceptLeased: a delivery accepted with a LeaseUntil is the caller's
+// (ingest hands it to the engine in memory): no Claim returns it before
+// the lease ends, NextDue reports the lease's end, Complete records its
+// attempt as for a claimed one, and a lost holder's lease ends by itself.
+func testAcceptLeased(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	f := newFixture(at(0), "shop", "order.created",
+		target{route: "r1", dest: "a"}, target{route: "r2", dest: "a"}, target{route: "r3", dest: "a"})
+	f.ds[0].LeaseUntil = at(time.Minute)
+	f.ds[1].LeaseUntil = at(time.Minute)
+	mustAccept(t, s, f)
+
+	wantIDs(t, "Claim at t0", claimIDs(t, s, "a", at(0), 10, time.Minute), []string{f.ds[2].ID})
+	next, ok, err := s.NextDue(ctx, "a")
+	if err != nil || !ok {
+		t.Fatalf("NextDue = %v, %v, %v", next, ok, err)
+	}
+	wantTime(t, "NextDue", next, at(0).Add(time.Minute))
+	d, _ := mustDelivery(t, s, f.ds[0].ID)
+	if d.Status != store.Pending || !d.LeaseUntil.IsZero() {
+		t.Errorf("leased delivery reads back as %s with LeaseUntil %v, want pending and zero", d.Status, d.LeaseUntil)
+	}
+	// The holder attempts ds[0]; it is delivered and never claimed.
+	mustComplete(t, s, f.ds[0].ID, store.Outcome{
+		Attempt: store.Attempt{At: at(time.Second), StatusCode: 200, Latency: time.Millisecond},
+		Status:  store.Delivered,
+	})
+	// ds[1]'s holder died: once its lease ends, it is due for anyone.
+	wantIDs(t, "Claim before the lease ends", claimIDs(t, s, "a", at(59*time.Second), 10, time.Minute), nil)
+	// (ds[2]'s claim at t0 has ended by then too.)
+	wantIDs(t, "Claim after the lease ends", claimIDs(t, s, "a", at(2*time.Minute), 10, time.Minute), []string{f.ds[1].ID, f.ds[2].ID})
+	wantStatus(t, s, f.ds[0].ID, store.Delivered)
+
+	// A duplicate stores nothing and leases nothing.
+	g := newFixture(at(0), "shop", "order.created", target{route: "r1", dest: "b"})
+	dd := &store.Dedupe{Key: "k", Window: time.Hour}
+	if _, err := s.Accept(ctx, g.ev, g.ds, dd); err != nil {
+		t.Fatalf("Accept: %v", err)
+	}
+	h := newFixture(at(time.Second), "shop", "order.created", target{route: "r1", dest: "b"})
+	h.ds[0].LeaseUntil = at(time.Hour)
+	if _, err := s.Accept(ctx, h.ev, h.ds, dd); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("second Accept = %v, want ErrDuplicate", err)
+	}
+	wantIDs(t, "Claim(b)", claimIDs(t, s, "b", at(2*time.Second), 10, time.Minute), []string{g.ds[0].ID})
+}
+
+// testRelease: Release hands leased deliveries back without an attempt:
+// due again at once at their NextAttemptAt, with no attempt recorded;
+// releasing what is not leased changes nothing.
+func testRelease(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	f := newFixture(at(0), "shop", "order.created",
+		target{route: "r1", dest: "a"}, target{route: "r2", dest: "b"})
+	f.ds[0].LeaseUntil = at(time.Hour)
+	mustAccept(t, s, f)
+	claimed := claimIDs(t, s, "b", at(0), 10, time.Hour)
+	wantIDs(t, "Claim(b)", claimed, []string{f.ds[1].ID})
+	wantIDs(t, "Claim(a) while leased", claimIDs(t, s, "a", at(0), 10, time.Minute), nil)
+
+	if err := s.Release(ctx, f.ds); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	wantIDs(t, "Claim(a) after Release", claimIDs(t, s, "a", at(time.Second), 10, time.Minute), []string{f.ds[0].ID})
+	wantIDs(t, "Claim(b) after Release", claimIDs(t, s, "b", at(time.Second), 10, time.Minute), []string{f.ds[1].ID})
+	for _, d := range f.ds {
+		got, as := mustDelivery(t, s, d.ID)
+		if got.Status != store.Pending || len(as) != 0 {
+			t.Errorf("%s after Release: %s with %d attempts, want pending with none", d.ID, got.Status, len(as))
+		}
+	}
+	// A finished delivery stays finished.
+	mustComplete(t, s, f.ds[0].ID, store.Outcome{
+		Attempt: store.Attempt{At: at(2 * time.Second), StatusCode: 200, Latency: time.Millisecond},
+		Status:  store.Delivered,
+	})
+	if err := s.Release(ctx, f.ds[:1]); err != nil {
+		t.Fatalf("Release of a delivered one: %v", err)
+	}
+	wantStatus(t, s, f.ds[0].ID, store.Delivered)
+	wantIDs(t, "Claim(a) after releasing a delivered one", claimIDs(t, s, "a", at(time.Hour), 10, time.Minute), nil)
 }
