@@ -143,7 +143,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	ingestSrv := &http.Server{
 		Handler: &ingest.Handler{
-			Current: g.current.Load, Store: st, Notify: g.engine.Notify, Now: g.opts.Now,
+			Current: g.current.Load, Store: st, Handoff: g.engine, Notify: g.engine.Notify, Now: g.opts.Now,
 			Logger: g.log.With("component", "ingest"), Metrics: g.metrics,
 			TracerProvider: tracing.Provider(),
 		},
@@ -158,8 +158,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			Current: g.current.Load, Store: st, Metrics: g.metrics, Notify: g.engine.Notify,
 			Now: g.opts.Now, Logger: g.log.With("component", "admin"), Reload: g.reload,
 		}).Handler(),
+		// As ingest's: the unauthenticated POST /login must not be read
+		// slowly. Profiles, test sends and exports extend their own write
+		// deadline.
 		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
 	}
 
 	var wg sync.WaitGroup

@@ -131,6 +131,13 @@ type Verifier interface {
 	Verify(r *Request, now time.Time) error
 }
 
+// CredentialHeaders is the optional ability of a verifier to name the
+// request headers it reads a secret, token, password or signature from.
+// Ingest never stores those headers with the event, whatever their name.
+type CredentialHeaders interface {
+	CredentialHeaders() []string
+}
+
 // ErrUnauthorized is wrapped by every verifier refusal: a missing or wrong
 // signature, token or password, or a stale timestamp.
 var ErrUnauthorized = errors.New("unauthorized")

@@ -31,6 +31,7 @@ type Store interface {
 	Complete(ctx context.Context, deliveryID string, o store.Outcome) error
 	NextDue(ctx context.Context, destination string) (t time.Time, ok bool, err error)
 	Abandon(ctx context.Context, destination, reason string, now time.Time) (int, error)
+	Release(ctx context.Context, ds []*store.Delivery) error
 }
 
 // RemovedReason is the dead reason of the deliveries that were waiting for
@@ -64,6 +65,11 @@ const (
 	// minWait keeps a loop from spinning when the store says something is
 	// due that a claim did not return (another instance took it).
 	minWait = 10 * time.Millisecond
+	// handoffDepth bounds, as a multiple of max_concurrency, the deliveries
+	// ingest hands a destination in memory (Handoff) that wait for a free
+	// slot. Beyond it they go through the store's due index, as every
+	// retry does.
+	handoffDepth = 8
 )
 
 // Options configure an Engine. The zero value works.
@@ -121,6 +127,17 @@ type Engine struct {
 	// pending are the destinations of an Update made while Run was not
 	// running (nil: none); the next Run applies them.
 	pending []*config.Destination
+	// removed are the destinations a reload removed while Run runs; a
+	// delivery stored for one afterwards (by a request that began under
+	// the old config) is dead-lettered like those that waited for it.
+	removed map[string]*abandonState
+}
+
+// abandonState coalesces the dead-lettering runs of one removed
+// destination: running while one runs, again when another delivery was
+// stored for it meanwhile.
+type abandonState struct {
+	running, again bool
 }
 
 // New returns an engine over st. It starts nothing; Run does.
@@ -157,17 +174,75 @@ func New(st Store, opts Options) *Engine {
 }
 
 // Notify wakes destination's loop at once, so a delivery just stored is
-// attempted without waiting for a poll. It never blocks; an unknown
-// destination, or one notified while the engine is not running, is ignored
-// (a loop looks for due deliveries when it starts).
+// attempted without waiting for a poll. It never blocks. A destination a
+// reload removed gets its waiting deliveries dead-lettered (a request that
+// began under the old config stored one); any other unknown destination,
+// or one notified while the engine is not running, is ignored (a loop
+// looks for due deliveries when it starts).
 func (e *Engine) Notify(destination string) {
 	e.mu.Lock()
 	ch := e.wake[destination]
+	if ch == nil {
+		e.strayLocked(destination)
+	}
 	e.mu.Unlock()
 	if ch != nil {
 		select {
 		case ch <- struct{}{}:
 		default: // a wake-up is already pending
+		}
+	}
+}
+
+// HandoffLease reports whether a delivery to destination can be handed to
+// the engine in memory once stored (Handoff), and for how long to store it
+// leased (store.Delivery.LeaseUntil): its loop runs and its hand-off queue
+// has room. Ingest asks before Accept, so the first attempt of a delivery
+// needs no claim, no store read and no wake-up.
+func (e *Engine) HandoffLease(destination string) (time.Duration, bool) {
+	e.mu.Lock()
+	l := e.loops[destination]
+	e.mu.Unlock()
+	if l == nil || len(l.handoff) >= cap(l.handoff) {
+		return 0, false
+	}
+	return l.set.Load().lease, true
+}
+
+// Handoff gives the engine deliveries that Accept stored leased to this
+// process (after HandoffLease). Each goes to its destination's hand-off
+// queue; one that finds no room or no loop (a reload removed it
+// meanwhile) has its lease released, so the store's due index serves it.
+// It never blocks on an attempt.
+func (e *Engine) Handoff(ds []*store.Delivery) {
+	var back []*store.Delivery
+	for _, d := range ds {
+		e.mu.Lock()
+		l := e.loops[d.Destination]
+		e.mu.Unlock()
+		if l == nil || !l.offer(d) {
+			back = append(back, d)
+		}
+	}
+	if len(back) > 0 {
+		e.giveBack(back)
+	}
+}
+
+// giveBack releases the leases of deliveries handed over but not
+// attempted, and wakes (or, removed, dead-letters for) their destinations.
+func (e *Engine) giveBack(ds []*store.Delivery) {
+	ctx, cancel := context.WithTimeout(context.Background(), completeTimeout)
+	defer cancel()
+	if err := e.st.Release(ctx, ds); err != nil {
+		// Their leases end by themselves; they are attempted then.
+		e.log.Warn("release handed-over deliveries; they are attempted when their lease ends", "count", len(ds), "error", err)
+	}
+	seen := map[string]bool{}
+	for _, d := range ds {
+		if !seen[d.Destination] {
+			seen[d.Destination] = true
+			e.Notify(d.Destination)
 		}
 	}
 }
@@ -189,6 +264,7 @@ func (e *Engine) Run(ctx context.Context, dests []*config.Destination) error {
 	var wg sync.WaitGroup
 	e.mu.Lock()
 	e.runCtx, e.loops, e.loopWG = ctx, map[string]*destLoop{}, &wg
+	e.removed = map[string]*abandonState{}
 	e.apply(dests)
 	if e.pending != nil {
 		// An Update raced this Run's start: it is the newer set.
@@ -200,7 +276,7 @@ func (e *Engine) Run(ctx context.Context, dests []*config.Destination) error {
 	<-ctx.Done()
 	e.mu.Lock()
 	// No loop starts from here on: Update sees runCtx nil.
-	e.runCtx, e.loops, e.loopWG = nil, nil, nil
+	e.runCtx, e.loops, e.loopWG, e.removed = nil, nil, nil, nil
 	e.mu.Unlock()
 	wg.Wait()
 	e.mu.Lock()
@@ -261,6 +337,7 @@ func (e *Engine) apply(dests []*config.Destination) {
 			continue
 		}
 		keep[d.Name] = true
+		delete(e.removed, d.Name)
 		if l := e.loops[d.Name]; l != nil {
 			l.update(d)
 			continue
@@ -279,37 +356,73 @@ func (e *Engine) apply(dests []*config.Destination) {
 		if keep[name] {
 			continue
 		}
-		// It stops claiming; its attempts in flight finish (Run waits).
+		// It stops claiming; its attempts in flight finish (Run waits),
+		// and the deliveries handed to it go back to the store.
 		l.stop()
 		delete(e.loops, name)
 		delete(e.wake, name)
-		e.loopWG.Go(func() { e.abandon(l) })
+		st := &abandonState{running: true}
+		e.removed[name] = st
+		e.loopWG.Go(func() {
+			<-l.done
+			e.abandon(name, st)
+		})
 	}
 }
 
-// abandon waits for removed loop l to finish its attempts, then
-// dead-letters its destination's waiting deliveries, unless the
-// destination was given again meanwhile or the engine is stopping (then
-// they wait in the store for a config that names it).
-func (e *Engine) abandon(l *destLoop) {
-	<-l.done
-	e.mu.Lock()
-	back := e.loops[l.name] != nil
-	stopping := e.runCtx == nil || e.runCtx.Err() != nil
-	e.mu.Unlock()
-	if back || stopping {
+// strayLocked, with e.mu held, dead-letters the waiting deliveries of
+// name if a reload removed it: a request that began under the old config
+// may store one after the loop stopped and its waiting deliveries were
+// dead-lettered. Runs for one name are coalesced.
+func (e *Engine) strayLocked(name string) {
+	st := e.removed[name]
+	if st == nil || e.loopWG == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	n, err := e.st.Abandon(ctx, l.name, RemovedReason, e.now())
-	if err != nil {
-		l.log.Error("destination removed; dead-lettering its waiting deliveries failed, they stay due for a config that names it",
-			"dead_lettered", n, "error", err)
+	if st.running {
+		st.again = true
 		return
 	}
-	l.log.Info("destination removed; its waiting deliveries are dead-lettered (replay them once it is back)",
-		"dead_lettered", n, "reason", RemovedReason)
+	st.running = true
+	e.loopWG.Go(func() { e.abandon(name, st) })
+}
+
+// abandon dead-letters removed destination name's waiting deliveries, and
+// again while more were stored meanwhile, unless the destination was given
+// again or the engine is stopping (then they wait in the store for a
+// config that names it).
+func (e *Engine) abandon(name string, st *abandonState) {
+	log := e.log.With("destination", name)
+	for {
+		e.mu.Lock()
+		st.again = false
+		current := e.removed[name] == st
+		stopping := e.runCtx == nil || e.runCtx.Err() != nil
+		if !current || stopping {
+			st.running = false
+			e.mu.Unlock()
+			return
+		}
+		e.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		n, err := e.st.Abandon(ctx, name, RemovedReason, e.now())
+		cancel()
+		switch {
+		case err != nil:
+			log.Error("destination removed; dead-lettering its waiting deliveries failed, they stay due for a config that names it",
+				"dead_lettered", n, "error", err)
+		case n > 0:
+			log.Info("destination removed; its waiting deliveries are dead-lettered (replay them once it is back)",
+				"dead_lettered", n, "reason", RemovedReason)
+		}
+		e.mu.Lock()
+		if !st.again || err != nil {
+			st.running = false
+			e.mu.Unlock()
+			return
+		}
+		e.mu.Unlock()
+	}
 }
 
 // destLoop is one destination's claim loop and its attempts.
@@ -329,6 +442,14 @@ type destLoop struct {
 	wake     chan struct{} // Notify
 	freed    chan struct{} // an attempt finished
 	done     chan struct{} // closed when run has returned
+	// handoff holds deliveries ingest stored leased to this process and
+	// handed over (Engine.Handoff), waiting for a free slot; handed wakes
+	// an idle loop for them. handoffMu orders offers against the loop's
+	// exit, after which none is taken (closed).
+	handoff   chan *store.Delivery
+	handed    chan struct{}
+	handoffMu sync.Mutex
+	closed    bool
 	inflight atomic.Int64
 	attempts sync.WaitGroup
 	// recording holds one token per attempt whose request is done but
@@ -361,6 +482,8 @@ func (e *Engine) newLoop(d *config.Destination) *destLoop {
 	s := e.settings(d, nil)
 	l.set.Store(s)
 	l.recording = make(chan struct{}, recordDepth*s.max)
+	l.handoff = make(chan *store.Delivery, handoffDepth*s.max)
+	l.handed = make(chan struct{}, 1)
 	l.outcomeAttrs = map[store.Status]metric.MeasurementOption{}
 	for _, s := range []store.Status{store.Delivered, store.Retrying, store.Dead} {
 		l.outcomeAttrs[s] = metric.WithAttributes(attribute.String("destination", d.Name), attribute.String("outcome", string(s)))
@@ -441,15 +564,102 @@ func newClient(d *config.Destination, timeout time.Duration, conc int) *http.Cli
 	}
 }
 
-// run claims and attempts until ctx is done, then waits for its attempts.
+// offer queues a handed-over delivery; false when the queue is full or
+// the loop has stopped.
+func (l *destLoop) offer(d *store.Delivery) bool {
+	l.handoffMu.Lock()
+	defer l.handoffMu.Unlock()
+	if l.closed {
+		return false
+	}
+	select {
+	case l.handoff <- d:
+	default:
+		return false
+	}
+	select {
+	case l.handed <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// closeHandoff refuses further hand-overs and gives back the queued ones.
+func (l *destLoop) closeHandoff() {
+	l.handoffMu.Lock()
+	l.closed = true
+	l.handoffMu.Unlock()
+	var back []*store.Delivery
+	for {
+		select {
+		case d := <-l.handoff:
+			back = append(back, d)
+			continue
+		default:
+		}
+		break
+	}
+	if len(back) > 0 {
+		l.e.giveBack(back)
+	}
+}
+
+// takeHandoff starts up to n handed-over deliveries, each holding one of
+// the n global workers the caller acquired, and returns how many it
+// started. One whose lease would end before its attempt could (it waited
+// long) goes back to the store instead: no claim may take it while it is
+// attempted.
+func (l *destLoop) takeHandoff(ctx context.Context, set *destSettings, n int) int {
+	started := 0
+	var stale []*store.Delivery
+	for started < n {
+		var d *store.Delivery
+		select {
+		case d = <-l.handoff:
+		default:
+		}
+		if d == nil {
+			break
+		}
+		if l.e.now().Add(set.client.Timeout).After(d.LeaseUntil) {
+			stale = append(stale, d)
+			continue
+		}
+		l.start(ctx, set, d)
+		started++
+	}
+	if len(stale) > 0 {
+		l.e.giveBack(stale)
+	}
+	return started
+}
+
+// run attempts until ctx is done, then waits for its attempts. Deliveries
+// come from two places: the hand-off queue (first attempts ingest just
+// stored, leased to this process) and the store's due index (retries,
+// deliveries of another instance or a previous run, replays, those the
+// queue had no room for), which it claims from when woken (Notify, a
+// retry recorded), when its earliest due time comes, every poll, and
+// again at once while claims come back full.
 func (l *destLoop) run(ctx context.Context) {
 	defer close(l.done)
 	defer func() { l.set.Load().client.CloseIdleConnections() }()
 	defer l.attempts.Wait()
+	defer l.closeHandoff()
 	name := l.name
 	var lastErr string // the last store error logged, to log each kind once
+	claim := true      // claim at the next chance
+	var dueAt time.Time
 	for ctx.Err() == nil {
 		set := l.set.Load()
+		if !claim {
+			select {
+			case <-l.wake:
+				claim = true
+			default:
+				claim = !l.e.now().Before(dueAt)
+			}
+		}
 		free := set.max - int(l.inflight.Load())
 		if free <= 0 {
 			select {
@@ -475,41 +685,74 @@ func (l *destLoop) run(ctx context.Context) {
 		if n == 0 {
 			return
 		}
-		// A Notify from here on wakes the next wait: the claim below may
-		// not see the delivery it announces.
-		select {
-		case <-l.wake:
-		default:
+		started := 0
+		if claim {
+			// A Notify from here on wakes the next wait: the claim below
+			// may not see the delivery it announces.
+			select {
+			case <-l.wake:
+			default:
+			}
+			ds, err := l.e.st.Claim(ctx, name, l.e.now(), n, set.lease)
+			if err != nil {
+				l.e.release(n)
+				if ctx.Err() != nil {
+					return
+				}
+				if err.Error() != lastErr {
+					l.log.Warn("claim deliveries", "error", err)
+					lastErr = err.Error()
+				}
+				dueAt = l.e.now().Add(l.e.poll)
+				var ok bool
+				if ok, claim = l.idle(ctx, dueAt); !ok {
+					return
+				}
+				continue
+			}
+			lastErr = ""
+			for _, d := range ds {
+				l.start(ctx, set, d)
+			}
+			started = len(ds)
+			// Full: maybe more are due. Otherwise sleep until the
+			// earliest due time (or the poll), unless woken.
+			claim = len(ds) == n
+			if !claim {
+				wait := l.e.poll
+				if t, ok, err := l.e.st.NextDue(ctx, name); err == nil && ok {
+					wait = min(wait, max(t.Sub(l.e.now()), minWait))
+				}
+				dueAt = l.e.now().Add(wait)
+			}
 		}
-		ds, err := l.e.st.Claim(ctx, name, l.e.now(), n, set.lease)
-		l.e.release(n - len(ds))
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			if err.Error() != lastErr {
-				l.log.Warn("claim deliveries", "error", err)
-				lastErr = err.Error()
-			}
-			if !sleep(ctx, l.e.poll, l.wake) {
-				return
-			}
+		started += l.takeHandoff(ctx, set, n-started)
+		l.e.release(n - started)
+		if started > 0 || claim {
 			continue
 		}
-		lastErr = ""
-		for _, d := range ds {
-			l.start(ctx, set, d)
-		}
-		if len(ds) == n {
-			continue // maybe more are due
-		}
-		wait := l.e.poll
-		if t, ok, err := l.e.st.NextDue(ctx, name); err == nil && ok {
-			wait = min(wait, max(t.Sub(l.e.now()), minWait))
-		}
-		if !sleep(ctx, wait, l.wake) {
+		var ok bool
+		if ok, claim = l.idle(ctx, dueAt); !ok {
 			return
 		}
+	}
+}
+
+// idle waits for a hand-over, a wake-up, the due time or the end of ctx.
+// It reports false when ctx ended, and whether the next pass should claim
+// (woken, or due).
+func (l *destLoop) idle(ctx context.Context, dueAt time.Time) (ok, claim bool) {
+	t := time.NewTimer(max(dueAt.Sub(l.e.now()), 0))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false, false
+	case <-l.handed:
+		return true, false
+	case <-l.wake:
+		return true, true
+	case <-t.C:
+		return true, true
 	}
 }
 

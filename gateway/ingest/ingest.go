@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,15 +46,35 @@ type Store interface {
 	Accept(ctx context.Context, ev *store.Event, ds []*store.Delivery, dd *store.Dedupe) (string, error)
 }
 
+// Handoff is the delivery engine's side of an accepted event: a delivery
+// it has room for is stored leased to this process (LeaseUntil) and handed
+// over in memory once durable, so its first attempt needs no claim from
+// the store. delivery.Engine implements it.
+type Handoff interface {
+	// HandoffLease reports whether a delivery to destination can be
+	// handed over, and how long to store it leased.
+	HandoffLease(destination string) (time.Duration, bool)
+	// Handoff takes deliveries stored leased after HandoffLease.
+	Handoff(ds []*store.Delivery)
+}
+
 // Handler serves ingest requests.
 type Handler struct {
 	// Current returns the config to serve with; it may change between
 	// requests (reloads), never during one.
 	Current func() *config.Config
 	Store   Store
-	// Notify is told the destination of every delivery just stored, so the
-	// delivery engine starts at once. May be nil.
+	// Handoff, when set, is given every delivery it has room for once
+	// stored (see Handoff). May be nil.
+	Handoff Handoff
+	// Notify is told the destination of every delivery just stored that
+	// was not handed over, so the delivery engine claims it at once. May
+	// be nil.
 	Notify func(destination string)
+	// MaxInFlight bounds the requests served at once (each may hold up to
+	// max_body before it is verified); beyond it a request gets 503 with
+	// Retry-After. 0 means no bound.
+	MaxInFlight int
 	// Now is the clock; nil means time.Now.
 	Now     func() time.Time
 	Logger  *slog.Logger
@@ -62,8 +83,9 @@ type Handler struct {
 	// sender's traceparent is still kept with the event).
 	TracerProvider trace.TracerProvider
 
-	tracerOnce sync.Once
-	tracerVal  trace.Tracer
+	initOnce sync.Once
+	tracer   trace.Tracer
+	inFlight chan struct{} // nil: unbounded
 
 	// countAttrs caches the attribute set of each (source, status) count:
 	// building one hashes it, and did so on every request.
@@ -81,67 +103,167 @@ type errorBody struct {
 	Fields []rules.Problem `json:"fields,omitempty"`
 }
 
-// ServeHTTP implements http.Handler. Each request is a server span that
-// continues the sender's traceparent (a new trace otherwise), with child
-// spans verify, validate, route and store; the span's context is what the
-// event and its deliveries keep, so every delivery attempt joins the trace.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	tracer := h.tracer()
-	ctx := telemetry.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-	ctx, span := tracer.Start(ctx, method(r.Method), trace.WithSpanKind(trace.SpanKindServer))
-	defer span.End()
-	if span.IsRecording() {
-		span.SetAttributes(semconv.HTTPRequestMethodKey.String(method(r.Method)), semconv.URLPath(r.URL.Path), semconv.URLScheme(scheme(r)))
-	}
+// request is one ingest request as it goes through the stages of
+// ServeHTTP.
+type request struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	cfg   *config.Config
+	src   *config.Source
+	start time.Time // when the request reached the handler
+	now   time.Time // the time the event is stamped and verified with
+	body  []byte
+	// ctx carries the server span once started (startSpan).
+	ctx  context.Context
+	span trace.Span
+}
 
-	cfg := h.Current()
-	src := cfg.SourceByPath(r.URL.Path)
-	if src == nil {
-		h.answer(ctx, w, "", http.StatusNotFound, errorBody{Error: fmt.Sprintf("no source listens on %s", r.URL.Path)})
+// ServeHTTP implements http.Handler in four stages: read and verify the
+// request, evaluate it (challenge, JSON, event type, schema, routes and
+// transforms), persist the event with its deliveries in one durable write,
+// and answer 202, handing the deliveries to the delivery engine.
+//
+// Each request is a server span with child spans verify, validate, route
+// and store. It continues the sender's traceparent, and so follows the
+// sender's sampling decision, only once the request is verified: an
+// unverified sender's trace context is a link on a span sampled by the
+// gateway's own sample_ratio, so nobody can force every request to be
+// traced. The span's context is what the event and its deliveries keep,
+// so every delivery attempt joins the trace.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.initOnce.Do(h.init)
+	q := &request{w: w, r: r, start: time.Now(), cfg: h.Current()}
+	q.src = q.cfg.SourceByPath(r.URL.Path)
+	if h.inFlight != nil {
+		select {
+		case h.inFlight <- struct{}{}:
+			defer func() { <-h.inFlight }()
+		default:
+			h.startSpan(q, false)
+			defer q.span.End()
+			w.Header().Set("Retry-After", "1")
+			h.answer(q, http.StatusServiceUnavailable, errorBody{Error: "too many requests in flight; try again"})
+			return
+		}
+	}
+	verified, ok := h.readAndVerify(q)
+	if !ok {
 		return
 	}
-	if span.IsRecording() {
-		// The HTTP semantic conventions' server span name: method and route.
-		span.SetName(method(r.Method) + " " + src.Path)
-		span.SetAttributes(semconv.HTTPRoute(src.Path), attrSource.String(src.Name))
-	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		h.answer(ctx, w, src.Name, http.StatusMethodNotAllowed, errorBody{Error: "webhooks are POSTed"})
+	h.startSpan(q, verified)
+	defer q.span.End()
+	res, ok := h.evaluate(q)
+	if !ok {
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cfg.Gateway.MaxBody))
+	ev, ds, ok := h.persist(q, res)
+	if !ok {
+		return
+	}
+	h.answerAccepted(q, ev.ID, len(ds))
+	h.deliver(ds)
+}
+
+func (h *Handler) init() {
+	h.tracer = telemetry.Tracer(h.TracerProvider)
+	if h.MaxInFlight > 0 {
+		h.inFlight = make(chan struct{}, h.MaxInFlight)
+	}
+}
+
+// readAndVerify finds the source, reads the body within max_body and
+// verifies the sender. It reports whether a verifier accepted the request,
+// and false in ok when it has answered. The verify span it times is
+// recorded once the server span exists (startSpan).
+func (h *Handler) readAndVerify(q *request) (verified, ok bool) {
+	if q.src == nil {
+		h.startSpan(q, false)
+		defer q.span.End()
+		h.answer(q, http.StatusNotFound, errorBody{Error: fmt.Sprintf("no source listens on %s", q.r.URL.Path)})
+		return false, false
+	}
+	if q.r.Method != http.MethodPost {
+		h.startSpan(q, false)
+		defer q.span.End()
+		q.w.Header().Set("Allow", http.MethodPost)
+		h.answer(q, http.StatusMethodNotAllowed, errorBody{Error: "webhooks are POSTed"})
+		return false, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(q.w, q.r.Body, q.cfg.Gateway.MaxBody))
 	if err != nil {
+		h.startSpan(q, false)
+		defer q.span.End()
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			h.answer(ctx, w, src.Name, http.StatusRequestEntityTooLarge, errorBody{Error: fmt.Sprintf("body is larger than max_body (%d bytes)", cfg.Gateway.MaxBody)})
-			return
+			h.answer(q, http.StatusRequestEntityTooLarge, errorBody{Error: fmt.Sprintf("body is larger than max_body (%d bytes)", q.cfg.Gateway.MaxBody)})
+			return false, false
 		}
-		h.answer(ctx, w, src.Name, http.StatusBadRequest, errorBody{Error: "cannot read the body"})
+		h.answer(q, http.StatusBadRequest, errorBody{Error: "cannot read the body"})
+		return false, false
+	}
+	q.body = body
+	q.now = h.now()
+	if q.src.Verifier == nil {
+		return false, true
+	}
+	vstart := time.Now()
+	err = q.src.Verifier.Verify(&plugins.Request{Method: q.r.Method, Header: q.r.Header, Body: body}, q.now)
+	vend := time.Now()
+	h.startSpan(q, err == nil)
+	_, vspan := h.tracer.Start(q.ctx, "verify", trace.WithTimestamp(vstart))
+	if vspan.IsRecording() {
+		vspan.SetAttributes(attrVerifier.String(q.src.VerifyPlugin))
+		if err != nil {
+			// The verifier's message is the one the sender gets.
+			vspan.SetStatus(codes.Error, err.Error())
+		}
+	}
+	vspan.End(trace.WithTimestamp(vend))
+	if err != nil {
+		defer q.span.End()
+		h.answer(q, http.StatusUnauthorized, errorBody{Error: err.Error()})
+		return false, false
+	}
+	return true, true
+}
+
+// startSpan starts q's server span, backdated to when the request came in,
+// unless it is started. With trusted, it continues the sender's
+// traceparent; otherwise the sender's span context is only linked.
+func (h *Handler) startSpan(q *request, trusted bool) {
+	if q.span != nil {
 		return
 	}
-	now := h.now()
-	if src.Verifier != nil {
-		_, vspan := tracer.Start(ctx, "verify")
-		err := src.Verifier.Verify(&plugins.Request{Method: r.Method, Header: r.Header, Body: body}, now)
-		if vspan.IsRecording() {
-			vspan.SetAttributes(attrVerifier.String(src.VerifyPlugin))
-			if err != nil {
-				// The verifier's message is the one the sender gets.
-				vspan.SetStatus(codes.Error, err.Error())
-			}
-		}
-		vspan.End()
-		if err != nil {
-			h.answer(ctx, w, src.Name, http.StatusUnauthorized, errorBody{Error: err.Error()})
-			return
+	ctx := q.r.Context()
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), trace.WithTimestamp(q.start)}
+	if remote := trace.SpanContextFromContext(telemetry.Extract(ctx, propagation.HeaderCarrier(q.r.Header))); remote.IsValid() {
+		if trusted {
+			ctx = trace.ContextWithRemoteSpanContext(ctx, remote)
+		} else {
+			opts = append(opts, trace.WithLinks(trace.Link{SpanContext: remote}))
 		}
 	}
-	// routing.Evaluate checks the event and evaluates the routes' filters
-	// and transforms in one pass: the validate span covers both, the route
-	// span records the verdict.
-	_, vspan := tracer.Start(ctx, "validate")
-	res, err := routing.Evaluate(src, r.Header, body)
+	name := method(q.r.Method)
+	if q.src != nil {
+		// The HTTP semantic conventions' server span name: method and route.
+		name += " " + q.src.Path
+	}
+	q.ctx, q.span = h.tracer.Start(ctx, name, opts...)
+	if q.span.IsRecording() {
+		q.span.SetAttributes(semconv.HTTPRequestMethodKey.String(method(q.r.Method)), semconv.URLPath(q.r.URL.Path), semconv.URLScheme(scheme(q.r)))
+		if q.src != nil {
+			q.span.SetAttributes(semconv.HTTPRoute(q.src.Path), attrSource.String(q.src.Name))
+		}
+	}
+}
+
+// evaluate checks the event and evaluates the routes' filters and
+// transforms in one pass (routing.Evaluate); the validate span covers it.
+// It answers a challenge, a body that is not JSON and a rejected event,
+// and then reports false.
+func (h *Handler) evaluate(q *request) (*routing.Result, bool) {
+	_, vspan := h.tracer.Start(q.ctx, "validate")
+	res, err := routing.Evaluate(q.src, q.r.Header, q.body)
 	if vspan.IsRecording() {
 		switch {
 		case err != nil:
@@ -154,40 +276,42 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				vspan.SetAttributes(attrProblems.Int(len(res.Problems)))
 				reason := "the event does not match its schema"
 				if res.UnknownEvent {
-					reason = res.UnknownEventError(src)
+					reason = res.UnknownEventError(q.src)
 				}
 				vspan.SetStatus(codes.Error, reason)
 			}
 		}
 	}
 	vspan.End()
-	if err != nil {
-		if errors.Is(err, routing.ErrNotJSON) {
-			h.answer(ctx, w, src.Name, http.StatusBadRequest, errorBody{Error: err.Error()})
-			return
-		}
-		h.logger().ErrorContext(ctx, "evaluate", "source", src.Name, "error", err)
-		h.answer(ctx, w, src.Name, http.StatusInternalServerError, errorBody{Error: "cannot evaluate the event"})
-		return
-	}
 	switch {
+	case errors.Is(err, routing.ErrNotJSON):
+		h.answer(q, http.StatusBadRequest, errorBody{Error: err.Error()})
+	case err != nil:
+		h.logger().ErrorContext(q.ctx, "evaluate", "source", q.src.Name, "error", err)
+		h.answer(q, http.StatusInternalServerError, errorBody{Error: "cannot evaluate the event"})
 	case res.Challenge != nil:
-		h.count(ctx, src.Name, http.StatusOK)
-		setStatus(span, http.StatusOK)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		w.Write(res.Challenge)
-		return
+		h.count(q.ctx, q.src.Name, http.StatusOK)
+		setStatus(q.span, http.StatusOK)
+		q.w.Header().Set("Content-Type", "application/json")
+		q.w.WriteHeader(http.StatusOK)
+		q.w.Write(res.Challenge)
 	case res.UnknownEvent:
-		h.answer(ctx, w, src.Name, http.StatusUnprocessableEntity, errorBody{Error: res.UnknownEventError(src), Fields: res.Problems})
-		return
+		h.answer(q, http.StatusUnprocessableEntity, errorBody{Error: res.UnknownEventError(q.src), Fields: res.Problems})
 	case len(res.Problems) > 0:
-		h.answer(ctx, w, src.Name, http.StatusUnprocessableEntity, errorBody{Error: "the event does not match its schema", Fields: res.Problems})
-		return
+		h.answer(q, http.StatusUnprocessableEntity, errorBody{Error: "the event does not match its schema", Fields: res.Problems})
+	default:
+		return res, true
 	}
+	return nil, false
+}
 
-	_, rspan := tracer.Start(ctx, "route")
-	ev, ds := h.records(ctx, cfg, src, r, body, res, now, telemetry.TraceParent(ctx))
+// persist builds the event and its deliveries (the route span) and stores
+// them in one durable write (the store span). Deliveries the delivery
+// engine has room for are stored leased to it. It answers a duplicate and
+// a store failure, and then reports false.
+func (h *Handler) persist(q *request, res *routing.Result) (*store.Event, []*store.Delivery, bool) {
+	_, rspan := h.tracer.Start(q.ctx, "route")
+	ev, ds := h.records(q, res, telemetry.TraceParent(q.ctx))
 	if rspan.IsRecording() {
 		var matched []string
 		for _, rr := range res.Routes {
@@ -198,19 +322,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rspan.SetAttributes(attrEventID.String(ev.ID), attrRoutesMatched.StringSlice(matched), attrDeliveries.Int(len(ds)))
 	}
 	rspan.End()
-	if span.IsRecording() {
-		span.SetAttributes(attrEventID.String(ev.ID), attrEventType.String(ev.EventType))
+	if q.span.IsRecording() {
+		q.span.SetAttributes(attrEventID.String(ev.ID), attrEventType.String(ev.EventType))
+	}
+	if h.Handoff != nil {
+		for _, d := range ds {
+			if lease, ok := h.Handoff.HandoffLease(d.Destination); ok {
+				d.LeaseUntil = q.now.Add(lease)
+			}
+		}
 	}
 
 	var dd *store.Dedupe
-	if src.Dedupe != nil && res.DedupeKey != "" {
-		dd = &store.Dedupe{Key: res.DedupeKey, Window: src.Dedupe.Window}
+	if q.src.Dedupe != nil && res.DedupeKey != "" {
+		dd = &store.Dedupe{Key: res.DedupeKey, Window: q.src.Dedupe.Window}
 	}
-	sctx, sspan := tracer.Start(ctx, "store")
+	sctx, sspan := h.tracer.Start(q.ctx, "store")
 	start := time.Now()
 	first, err := h.Store.Accept(sctx, ev, ds, dd)
 	if h.Metrics != nil {
-		h.Metrics.StoreWriteDuration.Record(ctx, time.Since(start).Seconds())
+		h.Metrics.StoreWriteDuration.Record(q.ctx, time.Since(start).Seconds())
 	}
 	if sspan.IsRecording() {
 		sspan.SetAttributes(attrEventID.String(ev.ID), attrDeliveries.Int(len(ds)))
@@ -224,52 +355,62 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sspan.End()
 	switch {
 	case errors.Is(err, store.ErrDuplicate):
-		h.answer(ctx, w, src.Name, http.StatusOK, map[string]any{"id": first, "duplicate": true})
-		return
+		h.answer(q, http.StatusOK, map[string]any{"id": first, "duplicate": true})
+		return nil, nil, false
 	case err != nil:
-		h.logger().ErrorContext(ctx, "store event", "source", src.Name, "event_id", ev.ID, "error", err)
-		w.Header().Set("Retry-After", "5")
-		h.answer(ctx, w, src.Name, http.StatusServiceUnavailable, errorBody{Error: "the event could not be stored; try again"})
-		return
+		h.logger().ErrorContext(q.ctx, "store event", "source", q.src.Name, "event_id", ev.ID, "error", err)
+		q.w.Header().Set("Retry-After", "5")
+		h.answer(q, http.StatusServiceUnavailable, errorBody{Error: "the event could not be stored; try again"})
+		return nil, nil, false
 	}
-	h.answer(ctx, w, src.Name, http.StatusAccepted, map[string]any{"id": ev.ID, "deliveries": len(ds)})
-	if h.Notify != nil {
-		seen := map[string]bool{}
-		for _, d := range ds {
-			if !seen[d.Destination] {
-				seen[d.Destination] = true
-				h.Notify(d.Destination)
-			}
+	return ev, ds, true
+}
+
+// deliver hands the stored deliveries that were leased to the delivery
+// engine, and wakes the destinations of the others.
+func (h *Handler) deliver(ds []*store.Delivery) {
+	var handed []*store.Delivery
+	var woken []string
+	for _, d := range ds {
+		if !d.LeaseUntil.IsZero() {
+			handed = append(handed, d)
+		} else if h.Notify != nil && !slices.Contains(woken, d.Destination) {
+			woken = append(woken, d.Destination)
+			h.Notify(d.Destination)
 		}
+	}
+	if len(handed) > 0 {
+		h.Handoff.Handoff(handed)
 	}
 }
 
 // records builds the event and its deliveries; traceParent is the ingest
 // span's context, which they keep.
-func (h *Handler) records(ctx context.Context, cfg *config.Config, src *config.Source, r *http.Request, body []byte, res *routing.Result, now time.Time, traceParent string) (*store.Event, []*store.Delivery) {
+func (h *Handler) records(q *request, res *routing.Result, traceParent string) (*store.Event, []*store.Delivery) {
+	now := q.now
 	ev := &store.Event{
 		ID:          ids.New(ids.Event, now),
-		Source:      src.Name,
+		Source:      q.src.Name,
 		EventType:   res.EventType,
 		ReceivedAt:  now,
-		Headers:     safeHeaders(r.Header),
-		Body:        body,
+		Headers:     safeHeaders(q.r.Header, q.src.Verifier),
+		Body:        q.body,
 		DedupeKey:   res.DedupeKey,
 		TraceParent: traceParent,
-		ConfigHash:  cfg.Hash,
+		ConfigHash:  q.cfg.Hash,
 	}
 	var ds []*store.Delivery
 	for _, rr := range res.Routes {
 		if rr.Matched && len(rr.Deliveries) == 0 && rr.Reason != "" {
 			// A transform that fails at run time (e.g. on a field that is
 			// null in this event) cannot produce a body to deliver.
-			h.logger().WarnContext(ctx, "route matched but produced no body", "route", rr.Route.Name, "event_id", ev.ID, "reason", rr.Reason)
+			h.logger().WarnContext(q.ctx, "route matched but produced no body", "route", rr.Route.Name, "event_id", ev.ID, "reason", rr.Reason)
 		}
 		for _, d := range rr.Deliveries {
 			dl := &store.Delivery{
 				ID:            ids.New(ids.Delivery, now),
 				EventID:       ev.ID,
-				Source:        src.Name,
+				Source:        q.src.Name,
 				EventType:     res.EventType,
 				Route:         d.Route.Name,
 				Destination:   d.Destination.Name,
@@ -291,15 +432,27 @@ func (h *Handler) records(ctx context.Context, cfg *config.Config, src *config.S
 // stored with the event.
 var credentialWords = []string{"authorization", "cookie", "signature", "token", "secret", "api-key", "apikey", "password"}
 
-// safeHeaders returns the request headers to keep with the event: lower-case
-// names, credentials left out.
-func safeHeaders(h http.Header) map[string]string {
+// safeHeaders returns the request headers to keep with the event:
+// lower-case names, without those whose name suggests a credential and
+// without those the source's verifier reads its secret or signature from
+// (plugins.CredentialHeaders), whatever their name.
+func safeHeaders(h http.Header, v plugins.Verifier) map[string]string {
+	var secret []string
+	if c, ok := v.(plugins.CredentialHeaders); ok {
+		secret = c.CredentialHeaders()
+	}
 	out := make(map[string]string, len(h))
 	for k, v := range h {
 		lk := strings.ToLower(k)
 		skip := false
 		for _, w := range credentialWords {
 			if strings.Contains(lk, w) {
+				skip = true
+				break
+			}
+		}
+		for _, s := range secret {
+			if strings.EqualFold(s, k) {
 				skip = true
 				break
 			}
@@ -313,15 +466,39 @@ func safeHeaders(h http.Header) map[string]string {
 
 // answer writes status and body as JSON, counts the request and puts the
 // status on the request's span.
-func (h *Handler) answer(ctx context.Context, w http.ResponseWriter, source string, status int, body any) {
-	h.count(ctx, source, status)
-	setStatus(trace.SpanFromContext(ctx), status)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+func (h *Handler) answer(q *request, status int, body any) {
+	source := ""
+	if q.src != nil {
+		source = q.src.Name
+	}
+	h.count(q.ctx, source, status)
+	setStatus(q.span, status)
+	q.w.Header().Set("Content-Type", "application/json")
+	q.w.WriteHeader(status)
+	enc := json.NewEncoder(q.w)
 	enc.SetEscapeHTML(false)
 	enc.Encode(body)
 }
+
+// answerAccepted answers 202 {"deliveries": n, "id": id}, as answer would
+// encode it, without reflection: it is every stored event's answer.
+func (h *Handler) answerAccepted(q *request, id string, n int) {
+	h.count(q.ctx, q.src.Name, http.StatusAccepted)
+	setStatus(q.span, http.StatusAccepted)
+	b := make([]byte, 0, 64)
+	b = append(b, `{"deliveries":`...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, `,"id":`...)
+	b = strconv.AppendQuote(b, id) // ids are ASCII letters, digits and _
+	b = append(b, "}\n"...)
+	q.w.Header()["Content-Type"] = jsonContentType
+	q.w.WriteHeader(http.StatusAccepted)
+	q.w.Write(b)
+}
+
+// jsonContentType is shared by every 202: header values are not modified
+// once written.
+var jsonContentType = []string{"application/json"}
 
 // setStatus records the answer's status on the server span: a 5xx is an
 // error of the gateway's (a 4xx is the sender's, so the span stays unset,
@@ -355,11 +532,6 @@ func (h *Handler) now() time.Time {
 		return h.Now()
 	}
 	return time.Now()
-}
-
-func (h *Handler) tracer() trace.Tracer {
-	h.tracerOnce.Do(func() { h.tracerVal = telemetry.Tracer(h.TracerProvider) })
-	return h.tracerVal
 }
 
 // Span attributes of hookgate's own (the HTTP ones are semconv's).

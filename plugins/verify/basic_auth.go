@@ -56,6 +56,9 @@ func newBasicAuth(v spec.Values) (*BasicAuth, error) {
 	return &BasicAuth{username: user, password: pass}, nil
 }
 
+// CredentialHeaders names Authorization: it is not stored.
+func (p *BasicAuth) CredentialHeaders() []string { return []string{"Authorization"} }
+
 // Verify accepts r when its Authorization header holds the user name and
 // password. Both are compared in constant time, and both always are, so the
 // time taken does not tell which one was wrong.

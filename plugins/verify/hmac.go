@@ -55,6 +55,9 @@ func (p *HMAC) Verify(r *plugins.Request, _ time.Time) error {
 	return p.mac.Verify(r.Header, r.Body)
 }
 
+// CredentialHeaders names the signature header: it is not stored.
+func (p *HMAC) CredentialHeaders() []string { return []string{p.mac.Header()} }
+
 // SignRequest sets the signature header for body.
 func (p *HMAC) SignRequest(h http.Header, body []byte, _ string, _ time.Time) {
 	p.mac.Sign(h, body)

@@ -53,6 +53,12 @@ func newStandardWebhooks(v spec.Values) (*StandardWebhooks, error) {
 	return &StandardWebhooks{sw: sw, tolerance: tol}, nil
 }
 
+// CredentialHeaders names the signature headers (Standard Webhooks' and
+// Svix's): they are not stored.
+func (p *StandardWebhooks) CredentialHeaders() []string {
+	return []string{"Webhook-Signature", "Svix-Signature"}
+}
+
 // Verify accepts r when its timestamp is within the tolerance of now and
 // one of its v1 signatures matches.
 func (p *StandardWebhooks) Verify(r *plugins.Request, now time.Time) error {

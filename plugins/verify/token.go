@@ -63,6 +63,9 @@ func newToken(v spec.Values) (*Token, error) {
 	return &Token{header: header, token: tok, prefix: prefix}, nil
 }
 
+// CredentialHeaders names the token's header: it is not stored.
+func (p *Token) CredentialHeaders() []string { return []string{p.header} }
+
 // Verify accepts r when its header holds the prefix and the token.
 func (p *Token) Verify(r *plugins.Request, _ time.Time) error {
 	v := strings.TrimSpace(r.Header.Get(p.header))

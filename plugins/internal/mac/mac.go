@@ -75,6 +75,9 @@ type BodyMAC struct {
 	prefix  string
 }
 
+// Header is the name of the header that carries the signature.
+func (m *BodyMAC) Header() string { return m.header }
+
 // NewBodyMAC builds a BodyMAC from the attributes header, secret, algorithm,
 // encoding and prefix. A bad attribute is a *spec.AttrError naming it.
 func NewBodyMAC(v spec.Values) (*BodyMAC, error) {
