@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
@@ -122,6 +124,10 @@ func (g *Gateway) reload(ctx context.Context) (admin.ReloadResult, error) {
 	}
 
 	restart := keepRestartOnly(cur, next)
+	if d := exposedAdmin(next, src, st.path); d != nil {
+		next.Close()
+		return admin.ReloadResult{}, g.refuse(hcl.Diagnostics{d}, l.Files())
+	}
 	changes := diffBlocks(st.src, src, cur, next)
 	g.current.Store(next)
 	g.engine.Update(next.Destinations)
@@ -251,6 +257,51 @@ func keepRestartOnly(cur, next *config.Config) []string {
 		next.Storage.Retention = retention
 	}
 	return restart
+}
+
+// exposedAdmin checks, on next with the running restart-only settings
+// kept, the config's rule that an admin server without admin_token listens
+// on loopback only: the file's own admin_listen may be loopback while the
+// running one, kept until a restart, is not. It returns the diagnostic
+// refusing such a reload, placed on the file's gateway block, or nil.
+func exposedAdmin(next *config.Config, src []byte, filename string) *hcl.Diagnostic {
+	addr := next.Gateway.AdminListen
+	if !next.Gateway.AdminToken.Empty() || loopbackListen(addr) {
+		return nil
+	}
+	d := &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Admin API exposed without a token",
+		Detail: fmt.Sprintf("The running admin server listens on %q, which other machines can reach, and keeps that address until a restart; "+
+			"this config has no admin_token, so the admin API would be open. Keep admin_token set, or restart hookgate to move admin_listen to loopback first.", addr),
+	}
+	if f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos); !diags.HasErrors() {
+		if body, ok := f.Body.(*hclsyntax.Body); ok {
+			for _, b := range body.Blocks {
+				if b.Type == "gateway" {
+					r := b.DefRange()
+					d.Subject = &r
+					break
+				}
+			}
+		}
+	}
+	return d
+}
+
+// loopbackListen reports whether a listen address (host:port) only
+// listens on loopback, as the config's own check of admin_listen does: an
+// empty host or 0.0.0.0 listens everywhere.
+func loopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // diffBlocks names the sources, destinations and routes added, removed and
