@@ -206,13 +206,8 @@ route "other" {
 		t.Fatal(err)
 	}
 	waitFor("the SIGHUP reload to be refused", func() bool {
-		resp, err := http.Get("http://" + admin + "/metrics")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		m, _ := io.ReadAll(resp.Body)
-		return strings.Contains(string(m), `hookgate_config_reloads_total{result="error"} 2`)
+		_, m := getMetrics(t, "http://"+admin, adminToken)
+		return strings.Contains(m, `hookgate_config_reloads_total{result="error"} 2`)
 	})
 	if !strings.Contains(proc.logs.String(), want) {
 		t.Errorf("the logs do not show the diagnostic at %s", want)
@@ -225,12 +220,7 @@ route "other" {
 	waitFor("the event after the refused reload at b", func() bool { return received(b, "after-broken") })
 
 	// One reload of each result was counted.
-	resp, err := http.Get("http://" + admin + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_, metrics := getMetrics(t, "http://"+admin, adminToken)
 	for _, want := range []string{
 		`hookgate_config_reloads_total{result="ok"} 1`,
 		`hookgate_config_reloads_total{result="error"} 2`,
