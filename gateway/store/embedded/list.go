@@ -40,7 +40,9 @@ func matches(d *store.Delivery, q *store.Query) bool {
 // ULIDs, so by creation). The cursor is the last id of the previous page,
 // and a page holds the matches with smaller ids: deliveries accepted while
 // a listing is paged through have larger ids, so they never shift it. A
-// Limit of 0 means 50 and more than 1000 means 1000.
+// Limit of 0 means 50 and more than 1000 means 1000. Listed deliveries
+// carry no body (Body is nil): bodies live in their own bucket, and a page
+// of 1000 must not read 1000 of them; Delivery reads one.
 func (s *Store) Deliveries(ctx context.Context, q store.Query) (store.Page, error) {
 	const op = "deliveries"
 	if err := s.usable(ctx); err != nil {
@@ -97,7 +99,7 @@ func (s *Store) Deliveries(ctx context.Context, q store.Query) (store.Page, erro
 				page.NextCursor = page.Deliveries[limit-1].ID
 				return nil
 			}
-			b.loadBody(d)
+			d.Body = nil // a record older than the bodies bucket holds its own
 			page.Deliveries = append(page.Deliveries, d)
 		}
 		return nil

@@ -28,7 +28,10 @@ const maxScan = 100_000
 // destination and status filters select, reading them in batches below the
 // cursor, and applies the other filters to the records. The cursor is the
 // last id of the previous page: deliveries stored while a listing is paged
-// through have larger ids, so they never shift it.
+// through have larger ids, so they never shift it. Listed deliveries carry
+// no body (Body is nil), as the embedded store's; Delivery reads one. (The
+// body is part of the record's r field, so a listing still receives it;
+// it is dropped as each record is decoded.)
 func (s *Store) Deliveries(ctx context.Context, q store.Query) (store.Page, error) {
 	const op = "deliveries"
 	if err := s.usable(ctx); err != nil {
@@ -143,6 +146,7 @@ func (s *Store) Deliveries(ctx context.Context, q store.Query) (store.Page, erro
 			if !match(d, &q) {
 				continue
 			}
+			d.Body = nil
 			if len(matches) == limit {
 				// One more match exists: the listing continues.
 				page.Deliveries = matches
