@@ -119,10 +119,11 @@ func (s *Store) Cleanup(ctx context.Context, cutoff, now time.Time) (int, error)
 // expiredEvent decodes event value v and reports whether Cleanup deletes
 // it, with its deliveries.
 func (b buckets) expiredEvent(v []byte, cutoff time.Time) (eventLight, []deliveryLight, bool, error) {
-	var e eventLight
-	if err := json.Unmarshal(v, &e); err != nil {
-		return e, nil, false, corrupt("event", err)
+	var full store.Event
+	if err := decodeEvent(v, &full); err != nil {
+		return eventLight{}, nil, false, corrupt("event", err)
 	}
+	e := eventLight{ReceivedAt: full.ReceivedAt, DeliveryIDs: full.DeliveryIDs}
 	ds := make([]deliveryLight, 0, len(e.DeliveryIDs))
 	for _, id := range e.DeliveryIDs {
 		dv := b.deliveries.Get([]byte(id))

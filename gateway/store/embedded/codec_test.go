@@ -80,3 +80,39 @@ func BenchmarkDecodeDelivery(b *testing.B) {
 		}
 	})
 }
+
+// TestEventCodec: an event survives the binary encoding whole (headers,
+// delivery ids, a body that is not UTF-8), a bad record is an error, and
+// an event written as JSON by an earlier version still reads.
+func TestEventCodec(t *testing.T) {
+	at := time.Date(2026, 11, 23, 12, 0, 0, 123456789, time.UTC)
+	full := store.Event{
+		ID: "evt_1", Source: "ylytic", EventType: "creator_insights", ReceivedAt: at,
+		Headers: map[string]string{"content-type": "application/json", "x-b": "", "x-a": "1, 2"},
+		Body:    []byte("{\"a\":\"\xff\x00\"}"), DedupeKey: "k", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		ConfigHash: "abc", DeliveryIDs: []string{"dlv_1", "dlv_2"},
+	}
+	for _, e := range []store.Event{full, {ID: "evt_2", Body: []byte{}}} {
+		v := encodeEvent(&e)
+		var got store.Event
+		if err := decodeEvent(v, &got); err != nil {
+			t.Fatalf("decode %s: %v", e.ID, err)
+		}
+		if !reflect.DeepEqual(got, e) {
+			t.Errorf("round trip:\n got %+v\nwant %+v", got, e)
+		}
+		for _, bad := range [][]byte{v[:len(v)-1], append(v[:len(v):len(v)], 0), {0x7f}, nil} {
+			if err := decodeEvent(bad, &got); err == nil {
+				t.Errorf("decoding %q gave no error", bad)
+			}
+		}
+	}
+	old, err := json.Marshal(&full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got store.Event
+	if err := decodeEvent(old, &got); err != nil || !reflect.DeepEqual(got, full) {
+		t.Errorf("JSON record: %v\n got %+v\nwant %+v", err, got, full)
+	}
+}

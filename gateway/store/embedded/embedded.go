@@ -199,10 +199,10 @@ func (s *Store) Size() int64 {
 // NextAttemptAt is zero. A zero ev.ReceivedAt is the store's clock. The
 // dedupe window counts from ReceivedAt. On success it returns ev.ID.
 func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Delivery, dd *store.Dedupe) (string, error) {
-	if ev == nil {
-		return "", s.wrap("accept", fmt.Errorf("%w: nil event", errInvalid))
+	op := "accept"
+	if ev != nil {
+		op += " " + ev.ID
 	}
-	op := "accept " + ev.ID
 	if err := s.usable(ctx); err != nil {
 		return "", s.wrap(op, err)
 	}
@@ -250,8 +250,10 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 			if err := b.deliveries.Put(d.key, d.value); err != nil {
 				return err
 			}
-			if err := b.bodies.Put(d.key, d.body); err != nil {
-				return err
+			if d.body != nil {
+				if err := b.bodies.Put(d.key, d.body); err != nil {
+					return err
+				}
 			}
 			if err := b.due.Put(d.dueKey, nil); err != nil {
 				return err
@@ -310,85 +312,42 @@ type acceptRecord struct {
 }
 
 func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.Dedupe) (*acceptRecord, error) {
-	if err := checkName("event id", ev.ID, false); err != nil {
+	a, err := store.PrepareAccept(ev, ds, dd, s.now(), checkName)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkName("source", ev.Source, true); err != nil {
-		return nil, err
-	}
-	rec := &acceptRecord{receivedAt: ev.ReceivedAt, eventKey: []byte(ev.ID)}
-	if rec.receivedAt.IsZero() {
-		rec.receivedAt = s.now()
-	}
-	e := *ev
-	e.ReceivedAt = rec.receivedAt
-	e.DeliveryIDs = nil
-	seen := make(map[string]bool, len(ds))
-	for i, d := range ds {
-		if d == nil {
-			return nil, fmt.Errorf("%w: delivery %d is nil", errInvalid, i)
-		}
-		if err := checkName("delivery id", d.ID, false); err != nil {
-			return nil, err
-		}
-		if err := checkName("destination", d.Destination, false); err != nil {
-			return nil, fmt.Errorf("delivery %s: %w", d.ID, err)
-		}
-		if seen[d.ID] {
-			return nil, fmt.Errorf("%w: delivery %s given twice", errInvalid, d.ID)
-		}
-		seen[d.ID] = true
-		e.DeliveryIDs = append(e.DeliveryIDs, d.ID)
-
-		c := *d
-		c.EventID = ev.ID
-		if c.Source == "" {
-			c.Source = ev.Source
-		}
-		if c.EventType == "" {
-			c.EventType = ev.EventType
-		}
-		if c.TraceParent == "" {
-			c.TraceParent = ev.TraceParent
-		}
-		c.Status = store.Pending
-		if c.CreatedAt.IsZero() {
-			c.CreatedAt = rec.receivedAt
-		}
-		if c.UpdatedAt.IsZero() {
-			c.UpdatedAt = c.CreatedAt
-		}
-		if c.NextAttemptAt.IsZero() {
-			c.NextAttemptAt = c.CreatedAt
-		}
-		c.Attempts, c.LastStatus, c.LastError, c.DeadReason = 0, 0, "", ""
-		if !d.LeaseUntil.IsZero() {
-			if rec.leases == nil {
-				rec.leases = make(map[string]uint64, len(ds))
-			}
-			rec.leases[c.ID] = nanos(d.LeaseUntil)
-		}
-		v, err := encodeDelivery(&c)
+	e := &a.Event
+	rec := &acceptRecord{receivedAt: e.ReceivedAt, eventKey: []byte(e.ID), event: encodeEvent(e)}
+	rec.deliveries = make([]struct{ key, value, body, dueKey []byte }, len(a.Deliveries))
+	for i := range a.Deliveries {
+		c := &a.Deliveries[i]
+		v, err := encodeDelivery(c)
 		if err != nil {
 			return nil, err
 		}
-		body := c.Body
-		if body == nil {
-			body = []byte{} // bbolt stores nil as empty: keep the record present
+		// A body that is the event's (a route without a transform) is not
+		// written twice: loadBody reads the event's.
+		var body []byte
+		if !bytes.Equal(c.Body, e.Body) {
+			body = c.Body
+			if body == nil {
+				body = []byte{} // bbolt stores nil as empty: keep the record present
+			}
 		}
-		rec.deliveries = append(rec.deliveries, struct{ key, value, body, dueKey []byte }{
+		rec.deliveries[i] = struct{ key, value, body, dueKey []byte }{
 			[]byte(c.ID), v, body, timedKey(c.Destination, c.NextAttemptAt, c.ID),
-		})
+		}
+		if !c.LeaseUntil.IsZero() {
+			if rec.leases == nil {
+				rec.leases = make(map[string]uint64, len(ds))
+			}
+			rec.leases[c.ID] = nanos(c.LeaseUntil)
+		}
 	}
-	v, err := json.Marshal(&e)
-	if err != nil {
-		return nil, fmt.Errorf("encode event: %w", err)
-	}
-	rec.event = v
-	if dd != nil && dd.Key != "" && dd.Window > 0 {
-		rec.dedupeKey = dedupeKey(ev.Source, dd.Key)
+	if dd := a.Dedupe; dd != nil {
+		rec.dedupeKey = dedupeKey(e.Source, dd.Key)
 		rec.dedupeExpires = rec.receivedAt.Add(dd.Window)
-		rec.dedupeValue, err = json.Marshal(dedupeEntry{EventID: ev.ID, Expires: rec.dedupeExpires})
+		rec.dedupeValue, err = json.Marshal(dedupeEntry{EventID: e.ID, Expires: rec.dedupeExpires})
 		if err != nil {
 			return nil, fmt.Errorf("encode dedupe key: %w", err)
 		}
@@ -681,7 +640,7 @@ func (s *Store) Event(ctx context.Context, id string) (*store.Event, error) {
 			return store.ErrNotFound
 		}
 		ev = new(store.Event)
-		if err := json.Unmarshal(v, ev); err != nil {
+		if err := decodeEvent(v, ev); err != nil {
 			return corrupt("event", err)
 		}
 		return nil
@@ -749,11 +708,21 @@ func (b buckets) deliveryWithBody(id string) (*store.Delivery, error) {
 	return d, nil
 }
 
-// loadBody sets d's body from the bodies bucket, unless its record held it.
+// loadBody sets d's body from the bodies bucket, unless its record held
+// it; a delivery with no body there sends its event's (Accept writes a
+// body that is the event's once).
 func (b buckets) loadBody(d *store.Delivery) {
-	if d.Body == nil {
-		if v := b.bodies.Get([]byte(d.ID)); v != nil {
-			d.Body = bytes.Clone(v)
+	if d.Body != nil {
+		return
+	}
+	if v := b.bodies.Get([]byte(d.ID)); v != nil {
+		d.Body = bytes.Clone(v)
+		return
+	}
+	if v := b.events.Get([]byte(d.EventID)); v != nil {
+		var e store.Event
+		if decodeEvent(v, &e) == nil {
+			d.Body = e.Body
 		}
 	}
 }

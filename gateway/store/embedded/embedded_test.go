@@ -300,3 +300,51 @@ func TestBodiesApartAndOldRecords(t *testing.T) {
 		t.Errorf("after Cleanup, the body is still stored: %q", got)
 	}
 }
+
+// A delivery whose body is its event's (a route without a transform) is
+// stored once, and read back, claimed and listed with that body; a
+// transformed one keeps its own.
+func TestBodyStoredOnce(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	now := time.Now()
+	ev := &store.Event{ID: "evt_1", Source: "src", ReceivedAt: now, Body: []byte(`{"a":1}`)}
+	ds := []*store.Delivery{
+		{ID: "dlv_same", Destination: "d", Route: "r1", Body: []byte(`{"a":1}`)},
+		{ID: "dlv_own", Destination: "d", Route: "r2", Body: []byte(`{"b":2}`)},
+	}
+	if _, err := s.Accept(ctx, ev, ds, nil); err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketBodies).Get([]byte("dlv_same")); v != nil {
+			t.Errorf("the event's body was written again for dlv_same: %q", v)
+		}
+		if v := tx.Bucket(bucketBodies).Get([]byte("dlv_own")); string(v) != `{"b":2}` {
+			t.Errorf("dlv_own's body = %q", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range ds {
+		d, _, err := s.Delivery(ctx, want.ID)
+		if err != nil || string(d.Body) != string(want.Body) {
+			t.Errorf("Delivery(%s) body %q, %v; want %q", want.ID, d.Body, err, want.Body)
+		}
+	}
+	claimed, err := s.Claim(ctx, "d", now, 10, time.Minute)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("Claim = %v, %v", claimed, err)
+	}
+	for _, d := range claimed {
+		if string(d.Body) != map[string]string{"dlv_same": `{"a":1}`, "dlv_own": `{"b":2}`}[d.ID] {
+			t.Errorf("claimed %s with body %q", d.ID, d.Body)
+		}
+	}
+}

@@ -73,64 +73,25 @@ type acceptReq struct {
 type pendDelivery []string
 
 func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.Dedupe) (*acceptReq, error) {
-	if err := checkName("event id", ev.ID, false); err != nil {
+	a, err := store.PrepareAccept(ev, ds, dd, s.now(), checkName)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkName("source", ev.Source, true); err != nil {
-		return nil, err
-	}
-	received := ev.ReceivedAt
-	if received.IsZero() {
-		received = s.now()
-	}
-	e := *ev
-	e.ReceivedAt = received
-	e.DeliveryIDs = nil
-	req := &acceptReq{id: ev.ID, puts: map[string][]any{}, done: make(chan struct{})}
+	e := &a.Event
+	received := e.ReceivedAt
+	req := &acceptReq{id: e.ID, puts: map[string][]any{}, done: make(chan struct{})}
 	var (
 		index eventIndex
 		pend  []pendDelivery
 		dests []string
-		seen  = make(map[string]bool, len(ds))
 	)
-	for i, d := range ds {
-		if d == nil {
-			return nil, invalid("delivery %d is nil", i)
-		}
-		if err := checkName("delivery id", d.ID, false); err != nil {
-			return nil, err
-		}
-		if err := checkName("destination", d.Destination, false); err != nil {
-			return nil, fmt.Errorf("delivery %s: %w", d.ID, err)
-		}
-		if seen[d.ID] {
-			return nil, invalid("delivery %s given twice", d.ID)
-		}
-		seen[d.ID] = true
-		e.DeliveryIDs = append(e.DeliveryIDs, d.ID)
+	for i := range a.Deliveries {
+		d := &a.Deliveries[i]
 		r := deliveryRec{
-			ID: d.ID, EventID: ev.ID, Source: d.Source, EventType: d.EventType, Route: d.Route,
+			ID: d.ID, EventID: d.EventID, Source: d.Source, EventType: d.EventType, Route: d.Route,
 			Destination: d.Destination, Body: d.Body, CreatedAt: d.CreatedAt, TraceParent: d.TraceParent,
 		}
-		if r.Source == "" {
-			r.Source = ev.Source
-		}
-		if r.EventType == "" {
-			r.EventType = ev.EventType
-		}
-		if r.TraceParent == "" {
-			r.TraceParent = ev.TraceParent
-		}
-		if r.CreatedAt.IsZero() {
-			r.CreatedAt = received
-		}
 		updated, next := d.UpdatedAt, d.NextAttemptAt
-		if updated.IsZero() {
-			updated = r.CreatedAt
-		}
-		if next.IsZero() {
-			next = r.CreatedAt
-		}
 		rv, err := json.Marshal(&r)
 		if err != nil {
 			return nil, fmt.Errorf("encode delivery %s: %w", d.ID, err)
@@ -142,7 +103,7 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 		pend = append(pend, append(pendDelivery{d.Destination}, args...))
 		if !d.LeaseUntil.IsZero() {
 			args[6] = micros(d.LeaseUntil)
-			req.leased = append(req.leased, d)
+			req.leased = append(req.leased, ds[i])
 		}
 		for _, a := range args {
 			req.puts[d.Destination] = append(req.puts[d.Destination], a)
@@ -153,7 +114,7 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 		}
 	}
 	req.hasDlvs = len(ds) > 0
-	evJSON, err := json.Marshal(&e)
+	evJSON, err := json.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("encode event: %w", err)
 	}
@@ -168,7 +129,7 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 		}
 	}
 	ddName, ddExpires := "", ""
-	if dd != nil && dd.Key != "" && dd.Window > 0 {
+	if dd := a.Dedupe; dd != nil {
 		ddName = dedupeName(ev.Source, dd.Key)
 		ddExpires = micros(received.Add(dd.Window))
 	}
