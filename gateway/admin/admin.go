@@ -2,10 +2,14 @@
 // readiness, Prometheus metrics, the JSON admin API over deliveries, events
 // and the dead-letter set (SPEC's admin table, plus the test endpoint
 // POST /api/destinations/{name}/test), and the server-rendered dashboard at
-// / (dashboard.go, templates/, static/). Every /api route requires
+// / (dashboard.go, templates/, static/), and Go's profiles under
+// /debug/pprof/. Every route but /healthz and /readyz requires
 // `Authorization: Bearer <admin_token>` when a token is set; the dashboard
-// trades the token for a session cookie through its login form. Without a
-// token, both answer only to a loopback Host.
+// trades the token for a session cookie through its login form, whose
+// failures are rate-limited per client address. Without a token, they
+// answer only to a loopback peer naming a loopback Host. State-changing
+// requests a browser sends from another site are refused (403) on the API
+// as on the dashboard.
 //
 // It must not deliver or route anything; it reads and changes records
 // through the store, and wakes the delivery engine after a retry, a replay
@@ -20,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -94,8 +99,18 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if s.Metrics != nil {
-		mux.Handle("GET /metrics", s.Metrics.Handler())
+		mux.Handle("GET /metrics", s.guard(s.Metrics.Handler()))
 	}
+	prof := http.NewServeMux()
+	prof.HandleFunc("GET /debug/pprof/", pprof.Index) // and the named profiles: heap, goroutine, allocs…
+	prof.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	// profile and trace extend their own write deadline beyond the
+	// server's WriteTimeout by the seconds asked for.
+	prof.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	prof.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	prof.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	prof.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol) // go tool pprof looks symbols up with a POST
+	mux.Handle("/debug/pprof/", s.guard(prof))
 	api := http.NewServeMux()
 	api.HandleFunc("GET /api/deliveries", s.listDeliveries)
 	api.HandleFunc("GET /api/deliveries/{id}", s.getDelivery)
@@ -106,20 +121,36 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/stats", s.stats)
 	api.HandleFunc("POST /api/reload", s.reload)
 	api.HandleFunc("POST /api/destinations/{name}/test", s.testDestination)
-	mux.Handle("/api/", s.auth(api))
+	mux.Handle("/api/", s.guard(api))
 	s.dashboard(mux)
 	return mux
 }
 
+// guard puts next behind the cross-origin check and the bearer token: the
+// routes of the API, /metrics and /debug/pprof/.
+func (s *Server) guard(next http.Handler) http.Handler {
+	return crossOrigin(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusForbidden, "cross-origin requests are refused: a state-changing request from a browser must come from the admin address itself")
+	}, s.auth(next))
+}
+
+// crossOrigin refuses, with deny, the state-changing requests (not GET,
+// HEAD or OPTIONS) a browser sends from another site: Sec-Fetch-Site other
+// than same-origin or none, or, without it, an Origin whose host is not the
+// request's Host. Requests without either header (curl, the CLI) pass.
+func crossOrigin(deny http.HandlerFunc, next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(deny)
+	return cop.Handler(next)
+}
+
 // auth requires the bearer admin token when one is set, compared in
-// constant time.
+// constant time; without one, a loopback request (localOnly).
 func (s *Server) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := s.Current().Gateway.AdminToken
-		if tok.Empty() && !loopbackHost(r.Host) {
-			// Without a token the admin server listens on loopback only;
-			// a foreign Host is a browser tricked by DNS rebinding.
-			writeError(w, http.StatusForbidden, "without an admin_token the admin API answers only to a loopback Host")
+		if tok.Empty() && !localOnly(r) {
+			writeError(w, http.StatusForbidden, "without an admin_token the admin server answers only to loopback: a loopback client naming a loopback Host")
 			return
 		}
 		if !tok.Empty() {
@@ -302,20 +333,35 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"replayed": n})
 }
 
-// export streams every dead delivery, with its payload, as NDJSON.
+// exportPage is how many dead deliveries the export lists at a time; it
+// then reads their bodies one by one (listings carry none).
+const exportPage = 100
+
+// export streams every dead delivery, with its payload, as NDJSON. Each
+// page moves the write deadline on, so an export longer than the server's
+// WriteTimeout goes on as long as it makes progress.
 func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	query := store.Query{Status: store.Dead, Destination: q.Get("destination"), Route: q.Get("route"), Limit: 500}
+	query := store.Query{Status: store.Dead, Destination: q.Get("destination"), Route: q.Get("route"), Limit: exportPage}
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Content-Disposition", `attachment; filename="hookgate-dlq.ndjson"`)
 	enc := json.NewEncoder(w)
 	for {
+		extendWrite(w, r, 0)
 		page, err := s.Store.Deliveries(r.Context(), query)
 		if err != nil {
 			s.logger().Error("dlq export", "error", err)
 			return // the status is sent; a cut stream shows the failure
 		}
-		for _, d := range page.Deliveries {
+		for _, listed := range page.Deliveries {
+			d, _, err := s.Store.Delivery(r.Context(), listed.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // cleaned up meanwhile
+			}
+			if err != nil {
+				s.logger().Error("dlq export", "delivery_id", listed.ID, "error", err)
+				return
+			}
 			if err := enc.Encode(view(d, nil, true)); err != nil {
 				return
 			}
@@ -551,6 +597,23 @@ func traceID(tp string) string {
 	return parts[1]
 }
 
+// localOnly reports whether r may be served without an admin token: it
+// comes from a loopback address and names a loopback Host. The config
+// refuses a tokenless admin_listen that is not loopback, and a reload
+// refuses to drop the token while the running one is not; the peer check
+// still holds if the server was reached otherwise, and the Host check
+// refuses a browser tricked by DNS rebinding.
+func localOnly(r *http.Request) bool {
+	return loopbackHost(r.Host) && loopbackPeer(r.RemoteAddr)
+}
+
+// loopbackPeer reports whether a request's RemoteAddr (ip:port) is a
+// loopback address, IPv4-mapped ones included.
+func loopbackPeer(remote string) bool {
+	ap, err := netip.ParseAddrPort(remote)
+	return err == nil && ap.Addr().Unmap().IsLoopback()
+}
+
 // loopbackHost reports whether a request's Host names this machine's
 // loopback: localhost or a loopback IP, with or without a port.
 func loopbackHost(host string) bool {
@@ -597,6 +660,21 @@ func timeRange(since, until string) (time.Time, time.Time, error) {
 	}
 	b, err := parse("until", until)
 	return a, b, err
+}
+
+// extendWrite moves the answer's write deadline to the server's
+// WriteTimeout plus extra from now, for answers that may rightly take
+// longer than the WriteTimeout alone allows (a test send waiting for its
+// attempt, an export in pages), as net/http/pprof does for profiles. A
+// server without a WriteTimeout is left without one.
+func extendWrite(w http.ResponseWriter, r *http.Request, extra time.Duration) {
+	srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if !ok || srv.WriteTimeout <= 0 {
+		return
+	}
+	// A ResponseWriter without deadlines (a test recorder) has nothing to
+	// extend.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(srv.WriteTimeout + extra))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

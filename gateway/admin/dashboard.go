@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/hookgate/hookgate/gateway/buildinfo"
 	"github.com/hookgate/hookgate/gateway/config"
@@ -32,10 +33,11 @@ import (
 // the JSON API, usable without JavaScript. With an admin_token, a login
 // form trades the token for a session cookie (HttpOnly, SameSite=Strict)
 // whose value is an HMAC under a key derived from the token, never the
-// token; every POST carries a per-session CSRF token (an HMAC of the
-// session's nonce) in a hidden field, and cross-origin POSTs are refused
+// token; failed logins are limited per client address (loginlimit.go);
+// every POST carries a per-session CSRF token (an HMAC of the session's
+// nonce) in a hidden field, and cross-origin POSTs are refused
 // (http.CrossOriginProtection). Without a token (loopback only) there is no
-// login, and pages answer only to a loopback Host.
+// login, and pages answer only to a loopback client naming a loopback Host.
 
 //go:embed templates/*.html
 var templateFS embed.FS
@@ -50,8 +52,6 @@ const (
 	sessionTTL = 12 * time.Hour
 	// dashboardPage is the page size of the dashboard's lists.
 	dashboardPage = 50
-	// loginFailureDelay slows down guessing the token through the form.
-	loginFailureDelay = 300 * time.Millisecond
 )
 
 // dash serves the dashboard for a Server.
@@ -64,6 +64,8 @@ type dash struct {
 	// (nonce → expiry).
 	mu      sync.Mutex
 	revoked map[string]time.Time
+	// logins counts failed logins per client address.
+	logins loginLimit
 }
 
 // session is who a dashboard request comes from.
@@ -105,18 +107,17 @@ func (s *Server) dashboard(mux *http.ServeMux) {
 	ui.Handle("GET /config", d.page(d.config))
 	ui.Handle("POST /destinations/{name}/test", d.action(d.test))
 
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := crossOrigin(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-origin requests are refused", http.StatusForbidden)
-	}))
-	h := cop.Handler(d.headers(ui))
+	}, d.headers(ui))
 	for _, p := range []string{"/{$}", "/static/", "/login", "/logout", "/deliveries", "/deliveries/", "/events/", "/dlq", "/dlq/", "/config", "/destinations/"} {
 		mux.Handle(p, h)
 	}
 }
 
-// headers sets what every dashboard answer carries, and refuses a foreign
-// Host when there is no admin token (DNS rebinding).
+// headers sets what every dashboard answer carries, and refuses, when
+// there is no admin token, a request that is not from loopback or names a
+// foreign Host (DNS rebinding).
 func (d *dash) headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -127,8 +128,8 @@ func (d *dash) headers(next http.Handler) http.Handler {
 		if !strings.HasPrefix(r.URL.Path, "/static/") {
 			h.Set("Cache-Control", "no-store")
 		}
-		if d.s.Current().Gateway.AdminToken.Empty() && !loopbackHost(r.Host) {
-			http.Error(w, "without an admin_token the dashboard answers only to a loopback Host", http.StatusForbidden)
+		if d.s.Current().Gateway.AdminToken.Empty() && !localOnly(r) {
+			http.Error(w, "without an admin_token the dashboard answers only to loopback: a loopback client naming a loopback Host", http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -311,9 +312,22 @@ func notice(q url.Values) string {
 	return ""
 }
 
-// safeNext returns next when it is a path on this server, else "/".
+// safeNext returns next when it is a path on this server, else "/": a
+// URL with no scheme, host or user, whose path starts with one "/" (not
+// "//" nor "/\", which browsers read as another host), with no control
+// character (browsers drop tabs and newlines, so "/\t/evil.example" is
+// "//evil.example" to them), checked on next as given and on its decoded
+// path.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	local := func(p string) bool {
+		return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\") &&
+			!strings.ContainsFunc(p, unicode.IsControl)
+	}
+	if !local(next) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !local(u.Path) {
 		return "/"
 	}
 	return next
@@ -329,24 +343,37 @@ func (d *dash) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *dash) login(w http.ResponseWriter, r *http.Request) {
+	tok := d.s.Current().Gateway.AdminToken
+	client, now := clientKey(r.RemoteAddr), d.s.now()
+	if !tok.Empty() {
+		// A blocked client is refused before its form is read.
+		if wait := d.logins.wait(client, now); wait > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+			d.render(w, r, session{}, http.StatusTooManyRequests, "login", pageData{
+				Title: "Log in", Error: "Too many failed logins from your address; try again in a minute.",
+				Data: map[string]string{"Next": "/"},
+			})
+			return
+		}
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	next := safeNext(r.PostFormValue("next"))
-	tok := d.s.Current().Gateway.AdminToken
 	if tok.Empty() {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
 	if !tok.Equal(r.PostFormValue("token")) {
-		d.s.logger().Warn("dashboard login refused", "remote", r.RemoteAddr)
-		select {
-		case <-time.After(loginFailureDelay):
-		case <-r.Context().Done():
+		if d.logins.fail(client, now) {
+			d.s.logger().Warn("dashboard login refused; the address is blocked for a minute", "remote", r.RemoteAddr, "failures", loginMaxFailures)
+		} else {
+			d.s.logger().Warn("dashboard login refused", "remote", r.RemoteAddr)
 		}
 		d.render(w, r, session{}, http.StatusUnauthorized, "login", pageData{
 			Title: "Log in", Error: "That is not the admin token.", Data: map[string]string{"Next": next},
 		})
 		return
 	}
+	d.logins.succeed(client)
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: d.newSession(d.s.now()), Path: "/",
 		MaxAge: int(sessionTTL / time.Second), HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
@@ -650,6 +677,7 @@ func (d *dash) test(w http.ResponseWriter, r *http.Request, s session) {
 		return
 	}
 	// Show the delivery once its attempt is recorded, within bounds.
+	extendWrite(w, r, dest.Timeout+testGrace)
 	ctx, cancel := context.WithTimeout(r.Context(), dest.Timeout+testGrace)
 	defer cancel()
 	d.s.awaitAttempt(ctx, id, dest.Timeout+testGrace)

@@ -23,6 +23,7 @@ import (
 	"github.com/hookgate/hookgate/gateway/ids"
 	"github.com/hookgate/hookgate/gateway/store"
 	"github.com/hookgate/hookgate/gateway/store/embedded"
+	"github.com/hookgate/hookgate/gateway/telemetry"
 )
 
 // The fixture's secrets: no answer of the admin server may contain any.
@@ -41,8 +42,10 @@ var fxSecrets = []string{fxToken, fxSourceSecret, fxWhsecBytes, fxHeaderSecret, 
 type receiver struct {
 	*httptest.Server
 	status atomic.Int32
-	mu     sync.Mutex
-	hits   []hit
+	// delay makes the receiver slow: it answers after this long.
+	delay atomic.Int64
+	mu    sync.Mutex
+	hits  []hit
 }
 
 type hit struct {
@@ -58,6 +61,7 @@ func newReceiver(t *testing.T, status int) *receiver {
 	rc.status.Store(int32(status))
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
+		time.Sleep(time.Duration(rc.delay.Load()))
 		code := int(rc.status.Load())
 		rc.mu.Lock()
 		rc.hits = append(rc.hits, hit{r.Header.Clone(), b, time.Now(), code})
@@ -78,17 +82,24 @@ func (rc *receiver) got() []hit {
 // fixture is an admin server over a real embedded store, optionally with
 // the real delivery engine, and a config with every kind of secret.
 type fixture struct {
-	url    string
-	cfg    *config.Config
-	st     *embedded.Store
-	orders *receiver
-	bill   *receiver
+	url string
+	// handler is the admin server's handler, for requests a real client
+	// cannot make (another peer address).
+	handler http.Handler
+	cfg     *config.Config
+	st      *embedded.Store
+	orders  *receiver
+	bill    *receiver
 }
 
 type fixtureOpts struct {
 	token  string // "" for none
 	engine bool
 	now    func() time.Time
+	// metrics serves /metrics.
+	metrics bool
+	// writeTimeout is the test server's WriteTimeout (0: none).
+	writeTimeout time.Duration
 }
 
 const fxConfig = `
@@ -206,7 +217,19 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		})
 		srv.Notify = eng.Notify
 	}
-	hs := httptest.NewServer(srv.Handler())
+	if o.metrics {
+		m, err := telemetry.NewMetrics()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Shutdown(context.Background()) })
+		m.CountReload(context.Background(), "ok") // a series for /metrics to show
+		srv.Metrics = m
+	}
+	f.handler = srv.Handler()
+	hs := httptest.NewUnstartedServer(f.handler)
+	hs.Config.WriteTimeout = o.writeTimeout
+	hs.Start()
 	t.Cleanup(hs.Close)
 	t.Cleanup(func() { st.Close() }) // after the engine stops: cleanups run last first
 	f.url = hs.URL

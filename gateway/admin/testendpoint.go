@@ -61,6 +61,7 @@ func (s *Server) testDestination(w http.ResponseWriter, r *http.Request) {
 		s.testError(w, err)
 		return
 	}
+	extendWrite(w, r, dest.Timeout+testGrace)
 	d, attempts, err := s.awaitAttempt(r.Context(), id, dest.Timeout+testGrace)
 	if err != nil {
 		s.storeError(w, err)
