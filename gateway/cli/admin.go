@@ -36,7 +36,7 @@ type adminFlags struct {
 func declareAdminFlags(env *Env, fs *flag.FlagSet, timeout time.Duration) adminFlags {
 	return adminFlags{
 		url:     fs.String("admin", "", "the admin API's base URL (default $HOOKGATE_ADMIN_URL, else the config's admin_listen)"),
-		token:   fs.String("token", "", "the admin token (default $HOOKGATE_ADMIN_TOKEN, else the config's admin_token)"),
+		token:   fs.String("token", "", "the admin token; prefer setting $HOOKGATE_ADMIN_TOKEN, since a flag's value shows in ps to every user of the machine (default $HOOKGATE_ADMIN_TOKEN, else the config's admin_token)"),
 		config:  configFlag(env, fs),
 		timeout: fs.Duration("timeout", timeout, "give up on the request after this long (0: never)"),
 	}
