@@ -43,6 +43,9 @@ trap cleanup EXIT
 echo "building hookgate…" >&2
 (cd "$root" && go build -o "$work/hookgate" .)
 hg="$work/hookgate"
+relay_src="$root/../shared/bench/durable-relay"
+[[ -d $relay_src ]] || { echo "the reference relay is missing: $relay_src (../shared/bench/durable-relay)" >&2; exit 1; }
+(cd "$relay_src" && go build -o "$work/durable-relay" .)
 event="$root/examples/bench/event.json"
 
 # free_port prints a free loopback TCP port.
@@ -92,6 +95,31 @@ relay_process() {
 	printf '%-26s %6s/s %14s\n' "relay, own process" "$rate" "$(( rate * 100 / relay_rate ))% of relay"
 }
 
+durable_rate=0
+durable_us=0
+# durable runs the reference: ../shared/bench/durable-relay (an fsync'd
+# append-only log with group commit before the 202, then 64 forwarders) in
+# a process of its own, driven like the gateway, with its CPU per delivered
+# event read from /proc. The gateway rows are stated against it.
+durable() {
+	local addr out pid t0 t1 events
+	addr=127.0.0.1:$(free_port)
+	"$work/durable-relay" -addr "$addr" -upstream "http://127.0.0.1:9000/bench" -log "$work/durable-relay.log" -c 64 2>/dev/null &
+	pid=$!
+	pids+=("$pid")
+	for _ in $(seq 100); do curl -s -o /dev/null "http://$addr/" && break; sleep 0.05; done
+	t0=$(cpu_ticks "$pid")
+	out=$("$hg" bench -url "http://$addr/" -n "$n" -c "$c" -json "$event" 2>/dev/null)
+	t1=$(cpu_ticks "$pid")
+	kill "$pid" && wait "$pid" 2>/dev/null || true
+	rm -f "$work/durable-relay.log"
+	durable_rate=$(field "$out" 'round(delivered_per_s)')
+	events=$(field "$out" 'accepted')
+	durable_us=$(( (t1 - t0) * 1000000 / hz / events ))
+	printf '%-26s %6s/s %14s  ingest p99 %6.2f ms  relay   %4s µs/event\n' "durable relay (reference)" "$durable_rate" \
+		"$(( durable_rate * 100 / relay_rate ))% of relay" "$(field "$out" 'ingest_latency_ms["p99"]')" "$durable_us"
+}
+
 # gateway NAME CONFIG [EXTRA_PID EXTRA_NAME [BENCH_ARGS...]]: one gateway
 # run with CONFIG; EXTRA_PID (Redis, Jaeger) has its CPU per event reported
 # too; BENCH_ARGS replace -n N -c C.
@@ -121,16 +149,21 @@ gateway() {
 	t1=$(cpu_ticks "$pid")
 	[[ -n $extra ]] && e1=$(cpu_ticks "$extra")
 	kill "$pid" && wait "$pid" 2>/dev/null || true
-	local rate p99 events us more="" ratio
-	ratio="$(( $(field "$out" 'round(delivered_per_s)') * 100 / relay_rate ))% of relay"
-	[[ $# -gt 0 ]] && ratio="paced"
+	local rate p99 e2e events us eus=0 more="" ratio cpu
 	rate=$(field "$out" 'round(delivered_per_s)')
+	ratio="$(( rate * 100 / durable_rate ))% of durable"
+	[[ $# -gt 0 ]] && ratio="paced"
 	p99=$(field "$out" 'ingest_latency_ms["p99"]')
+	e2e=$(field "$out" 'end_to_end_latency_ms["p99"]')
 	events=$(field "$out" 'accepted')
 	us=$(( (t1 - t0) * 1000000 / hz / events ))
-	[[ -n $extra ]] && more=" $extra_name $(( (e1 - e0) * 1000000 / hz / events )) µs/event"
-	printf '%-26s %6s/s %14s  ingest p99 %6.2f ms  gateway %4s µs/event%s\n' \
-		"$name" "$rate" "$ratio" "$p99" "$us" "$more"
+	[[ -n $extra ]] && eus=$(( (e1 - e0) * 1000000 / hz / events )) && more=" $extra_name $eus µs/event"
+	# CPU per event against the durable relay's: the gateway's own, plus
+	# Redis's for the Redis row (Jaeger's is the collector's, not counted).
+	cpu=$us
+	[[ $extra_name == redis-server ]] && cpu=$(( us + eus ))
+	printf '%-26s %6s/s %18s  ingest p99 %6.2f ms  e2e p99 %6.2f ms  gateway %4s µs/event%s  (%s.%02d× durable CPU)\n' \
+		"$name" "$rate" "$ratio" "$p99" "$e2e" "$us" "$more" $(( cpu / durable_us )) $(( cpu * 100 / durable_us % 100 ))
 }
 
 # The configs: examples/bench with listen addresses from the environment.
@@ -181,6 +214,7 @@ for round in $(seq "$rounds"); do
 	echo "-- round $round"
 	relay
 	relay_process
+	durable
 	for s in "${suites[@]}"; do
 		case "$s" in
 		embedded)
