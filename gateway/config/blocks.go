@@ -1,6 +1,8 @@
 package config
 
 import (
+	"time"
+
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hookgate/hookgate/gateway/config/spec"
@@ -155,7 +157,7 @@ var (
 		Doc:  "When failed deliveries are tried again. Absent: the default schedule.",
 		Attrs: []spec.Attr{
 			{Name: "schedule", Kind: spec.DurationList, Example: `["1m", "5m", "15m", "1h", "4h"]`,
-				Doc: "Delays before each attempt after the first; after the last the delivery is dead-lettered. Default: [\"1m\", \"5m\", \"15m\", \"1h\", \"4h\"]. An empty list dead-letters after one failure."},
+				Doc: "Delays before each attempt after the first, each at most 168h (7 days); after the last the delivery is dead-lettered. Default: [\"1m\", \"5m\", \"15m\", \"1h\", \"4h\"]. An empty list dead-letters after one failure."},
 			{Name: "jitter", Kind: spec.Percent, Default: "10%", Example: `"10%"`,
 				Doc: "Random spread added to or taken from each delay, so retries of many deliveries do not arrive together."},
 		},
@@ -172,7 +174,7 @@ var (
 			{Name: "timeout", Kind: spec.Duration, Default: "10s", Example: `"5s"`,
 				Doc: "How long one attempt may take, from dial to the end of the response headers."},
 			{Name: "headers", Kind: spec.StringMap, Example: `{ "X-Team" = "tiktok" }`,
-				Doc: "Extra request headers sent with every delivery."},
+				Doc: "Extra request headers sent with every delivery. Names are HTTP tokens; values cannot hold line breaks or other control characters."},
 			{Name: "max_concurrency", Kind: spec.Int, Default: "16", Example: "4",
 				Doc: "Attempts in flight at once to this destination."},
 			{Name: "rate_limit", Kind: spec.Rate, Example: `"50/s"`,
@@ -217,6 +219,15 @@ func Blocks() []*spec.Block { return rootBlocks }
 
 // DefaultRetrySchedule is the retry schedule when a destination sets none.
 var DefaultRetrySchedule = []string{"1m", "5m", "15m", "1h", "4h"}
+
+// MaxRetryDelay is the longest delay a retry schedule may hold. Delivery
+// caps every delay it computes (jitter, Retry-After) at it too, so no
+// arithmetic on a delay can overflow into an immediate retry.
+const MaxRetryDelay = 7 * 24 * time.Hour
+
+// MaxConfigSize is the largest config file the loader reads, in bytes. Real
+// configs are a few kilobytes; the cap bounds the work of any load.
+const MaxConfigSize = 1 << 20
 
 var rootSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{

@@ -6,18 +6,46 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
 
+// maxSuggestLen is the longest name, in characters, that "Did you mean"
+// looks for or suggests. Names are identifiers; a Levenshtein distance costs
+// the product of the two names' lengths, and FuzzLoad found loads of a few
+// tens of kilobytes that spent seconds comparing two long names.
+const maxSuggestLen = 64
+
+// suggestBudget is how many candidate names one load may compare for "Did
+// you mean" suggestions; past it, unknown names are reported without one.
+// Every unknown name is compared with every known one, so a file with
+// thousands of each (FuzzLoad found such) would otherwise cost millions of
+// comparisons. A real config spends a few hundred.
+const suggestBudget = 50_000
+
 // didYouMean suggests the name in candidates nearest to given (Levenshtein
 // distance below 3, as HCL's own didyoumean), as a sentence to append to a
-// detail, or "".
-func didYouMean(given string, candidates []string) string {
+// detail, or "". It charges the candidates it looks at to the load's
+// suggestBudget.
+func (c *compiler) didYouMean(given string, candidates []string) string {
+	n := utf8.RuneCountInString(given)
+	if n > maxSuggestLen {
+		return ""
+	}
 	best, bestDist := "", 3
 	for _, cand := range candidates {
+		if c.suggestWork >= suggestBudget {
+			break
+		}
+		c.suggestWork++
+		// The distance is at least the difference in length.
+		m := utf8.RuneCountInString(cand)
+		if m > maxSuggestLen || m-n >= bestDist || n-m >= bestDist {
+			continue
+		}
 		if d := levenshtein.Distance(given, cand, nil); d < bestDist {
 			best, bestDist = cand, d
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -40,7 +41,7 @@ type Loader struct {
 // Load reads, decodes and compiles the config file at path. On any error the
 // Config is nil and the diagnostics say everything that is wrong.
 func (l *Loader) Load(path string) (*Config, hcl.Diagnostics) {
-	src, err := os.ReadFile(path)
+	src, err := readConfig(path)
 	if err != nil {
 		return nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
@@ -51,15 +52,42 @@ func (l *Loader) Load(path string) (*Config, hcl.Diagnostics) {
 	return l.LoadBytes(src, path)
 }
 
+// readConfig reads the file at path, or as much of it as shows that it is
+// larger than MaxConfigSize.
+func readConfig(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
+}
+
 // LoadBytes decodes and compiles src as if read from filename (used for
 // diagnostics and to resolve relative paths).
 func (l *Loader) LoadBytes(src []byte, filename string) (*Config, hcl.Diagnostics) {
+	cfg, diags, _ := l.load(src, filename)
+	return cfg, diags
+}
+
+// load is LoadBytes, also returning the compiler (nil when src did not
+// parse), whose counters tests read.
+func (l *Loader) load(src []byte, filename string) (*Config, hcl.Diagnostics, *compiler) {
+	if len(src) > MaxConfigSize {
+		start := hcl.Pos{Line: 1, Column: 1}
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Config file too large",
+			Detail:   fmt.Sprintf("The file has %d bytes; a config may have at most %d (1 MiB).", len(src), MaxConfigSize),
+			Subject:  &hcl.Range{Filename: filename, Start: start, End: start},
+		}}, nil
+	}
 	if l.parser == nil {
 		l.parser = hclparse.NewParser()
 	}
 	file, diags := l.parser.ParseHCL(src, filename)
 	if diags.HasErrors() {
-		return nil, diags
+		return nil, diags, nil
 	}
 	c := &compiler{
 		reg:     l.Registry,
@@ -93,9 +121,9 @@ func (l *Loader) LoadBytes(src []byte, filename string) (*Config, hcl.Diagnostic
 	sortDiagnostics(diags)
 	if diags.HasErrors() {
 		c.cfg.Close()
-		return nil, diags
+		return nil, diags, c
 	}
-	return c.cfg, diags
+	return c.cfg, diags, c
 }
 
 // Files returns the files parsed so far, by name, for printing diagnostics
@@ -116,8 +144,28 @@ type compiler struct {
 	diags   hcl.Diagnostics
 
 	schemas map[string]*rules.Schema
+	// suggestWork counts the names compared for "Did you mean"
+	// suggestions; see suggestBudget.
+	suggestWork int
+	// sorted caches namesOf.
+	sorted map[string][]string
 	// seen holds where each name of each block type was first declared.
 	seen map[string]map[string]hcl.Range
+}
+
+// namesOf returns the sorted keys of m, the blocks of type what, computed
+// once per load: every block of a type is compiled before anything refers
+// to one, and a file with thousands of unknown references would otherwise
+// sort the names once for each.
+func namesOf[V any](c *compiler, what string, m map[string]V) []string {
+	if l, ok := c.sorted[what]; ok {
+		return l
+	}
+	if c.sorted == nil {
+		c.sorted = map[string][]string{}
+	}
+	c.sorted[what] = sortedKeys(m)
+	return c.sorted[what]
 }
 
 // declared returns where the names of blocks of type what were declared.
@@ -317,12 +365,14 @@ func (c *compiler) storage(b *hcl.Block) {
 	case "embedded":
 		v, _ := c.decode(b.Body, embeddedStorageBlock, b.DefRange)
 		c.cfg.Storage = Storage{Kind: "embedded", Path: c.abs(v.String("path")), Retention: v.Duration("retention")}
+		c.checkRetention(v)
 		if v.String("path") == "" {
 			c.errorf(v.Range("path"), "Invalid path", "The embedded store needs a file path.")
 		}
 	case "redis":
 		v, _ := c.decode(b.Body, redisStorageBlock, b.DefRange)
 		c.cfg.Storage = Storage{Kind: "redis", URL: v.Secret("url"), Prefix: v.String("prefix"), Retention: v.Duration("retention")}
+		c.checkRetention(v)
 		if _, ok := v["url"]; ok {
 			u, err := url.Parse(v.Secret("url").Reveal())
 			if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") || (u.Host == "" && u.Scheme != "unix") {
@@ -332,7 +382,15 @@ func (c *compiler) storage(b *hcl.Block) {
 		}
 	default:
 		c.errorf(b.LabelRanges[0], "Unknown storage kind",
-			"There is no storage kind %q; use \"embedded\" or \"redis\".%s", b.Labels[0], didYouMean(b.Labels[0], []string{"embedded", "redis"}))
+			"There is no storage kind %q; use \"embedded\" or \"redis\".%s", b.Labels[0], c.didYouMean(b.Labels[0], []string{"embedded", "redis"}))
+	}
+}
+
+// checkRetention refuses a zero retention, which would have the cleanup
+// delete records as soon as they finish (negative ones do not parse).
+func (c *compiler) checkRetention(v spec.Values) {
+	if v.IsSet("retention") && v.Duration("retention") <= 0 {
+		c.errorf(v.Range("retention"), "Invalid retention", "retention must be longer than zero, such as \"72h\": finished records are kept that long for inspection and replay.")
 	}
 }
 
@@ -356,7 +414,7 @@ func (c *compiler) telemetry(b *hcl.Block) {
 	}
 	if e := c.cfg.Telemetry.OTLPEndpoint; e != "" {
 		if _, err := ParseOTLPEndpoint(e); err != nil {
-			c.errorf(v.Range("otlp_endpoint"), "Invalid otlp_endpoint", "%q: %s.", e, err)
+			c.errorf(v.Range("otlp_endpoint"), "Invalid otlp_endpoint", "%s: %s.", shownEndpoint(e), err)
 		}
 	}
 }
@@ -468,11 +526,11 @@ func (c *compiler) source(b *hcl.Block) {
 		for event, name := range m {
 			rng := v.Range("schemas")
 			if r, ok := items[event]; ok {
-				rng = r
+				rng = r.Value
 			}
 			sch, ok := c.schemas[name]
 			if !ok {
-				c.errorf(rng, "Unknown schema", "There is no schema named %q.%s", name, didYouMean(name, keys(c.schemas)))
+				c.errorf(rng, "Unknown schema", "There is no schema named %q.%s", name, c.didYouMean(name, namesOf(c, "schema", c.schemas)))
 				continue
 			}
 			s.Schemas[event] = sch
@@ -532,7 +590,7 @@ func (c *compiler) plugin(kind plugins.Kind, b *hcl.Block) any {
 	p, ok := c.reg.Lookup(kind, name)
 	if !ok {
 		c.errorf(b.LabelRanges[0], fmt.Sprintf("Unknown %s plugin", kind),
-			"There is no %s plugin named %q.%s The %s plugins are: %s.", kind, name, didYouMean(name, c.reg.Names(kind)), kind, strings.Join(c.reg.Names(kind), ", "))
+			"There is no %s plugin named %q.%s The %s plugins are: %s.", kind, name, c.didYouMean(name, c.reg.Names(kind)), kind, strings.Join(c.reg.Names(kind), ", "))
 		return nil
 	}
 	before := len(c.diags)
@@ -612,12 +670,25 @@ func (c *compiler) destination(b *hcl.Block) {
 	if v.IsSet("max_concurrency") && d.MaxConcurrency < 1 {
 		c.errorf(v.Range("max_concurrency"), "Invalid max_concurrency", "max_concurrency must be at least 1.")
 	}
-	for k, val := range v.StringMap("headers") {
+	headers := v.StringMap("headers")
+	items := mapItemRanges(b.Body, "headers")
+	for _, k := range sortedKeys(headers) {
+		keyRng, valRng := v.Range("headers"), v.Range("headers")
+		if it, ok := items[k]; ok {
+			keyRng, valRng = it.Key, it.Value
+		}
 		if !validHeaderName(k) {
-			c.errorf(v.Range("headers"), "Invalid header name", "%q is not a valid HTTP header name.", k)
+			c.errorf(keyRng, "Invalid header name", "%q is not a valid HTTP header name: use letters, digits and - (no spaces, colons or line breaks).", k)
 			continue
 		}
-		d.Headers.Set(k, val)
+		// A value with a line break would never be sent: the HTTP client
+		// refuses it, so every attempt would fail. The value may be a
+		// credential, so it is not shown.
+		if !validHeaderValue(headers[k]) {
+			c.errorf(valRng, "Invalid header value", "The value of header %q holds a line break or another control character, which an HTTP header cannot carry.", k)
+			continue
+		}
+		d.Headers.Set(k, headers[k])
 	}
 	if r := v.Rate("rate_limit"); r.Count > 0 {
 		d.RatePerSecond = r.PerSecond()
@@ -647,15 +718,41 @@ func (c *compiler) destination(b *hcl.Block) {
 		rv, _ := c.decode(rb.Body, retryBlock, rb.DefRange)
 		if rv.IsSet("schedule") {
 			d.Retry.Schedule = rv.DurationList("schedule")
-			for _, s := range d.Retry.Schedule {
-				if s <= 0 {
-					c.errorf(rv.Range("schedule"), "Invalid schedule", "Every retry delay must be longer than zero.")
-					break
+			ranges := listItemRanges(rb.Body, "schedule", len(d.Retry.Schedule))
+			for i, s := range d.Retry.Schedule {
+				switch {
+				case s <= 0:
+					c.errorf(ranges[i], "Invalid schedule", "Every retry delay must be longer than zero.")
+				case s > MaxRetryDelay:
+					c.errorf(ranges[i], "Invalid schedule", "A retry delay can be at most %s (7 days); %s is longer.", fmtDuration(MaxRetryDelay), fmtDuration(s))
 				}
 			}
 		}
 		d.Retry.Jitter = rv.Number("jitter")
 	}
+}
+
+// validHeaderValue reports whether s can be sent as a header value: no
+// control characters but horizontal tab (RFC 9110, field-value).
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < ' ' && b != '\t' || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// fmtDuration writes d the way a user would: "168h" rather than "168h0m0s".
+func fmtDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func validHeaderName(s string) bool {
@@ -697,7 +794,7 @@ func (c *compiler) route(b *hcl.Block) *Route {
 	for i, n := range names {
 		s := c.cfg.sourceByName[n]
 		if s == nil {
-			c.errorf(ranges[i], "Unknown source", "There is no source named %q.%s", n, didYouMean(n, keys(c.cfg.sourceByName)))
+			c.errorf(ranges[i], "Unknown source", "There is no source named %q.%s", n, c.didYouMean(n, namesOf(c, "source", c.cfg.sourceByName)))
 			continue
 		}
 		r.Sources = append(r.Sources, s)
@@ -710,18 +807,24 @@ func (c *compiler) route(b *hcl.Block) *Route {
 			r.Events = []string{}
 		}
 		eranges := listItemRanges(b.Body, "events", len(r.Events))
-		for i, e := range r.Events {
-			var known []string
-			open := false
-			for _, s := range r.Sources {
-				if s.AcceptUnknown {
-					open = true
-				}
-				known = append(known, keys(s.Schemas)...)
+		var known []string
+		declared := map[string]bool{}
+		open := false
+		for _, s := range r.Sources {
+			if s.AcceptUnknown {
+				open = true
 			}
-			if !open && !contains(known, e) {
+			for _, k := range keys(s.Schemas) {
+				if !declared[k] {
+					declared[k] = true
+					known = append(known, k)
+				}
+			}
+		}
+		for i, e := range r.Events {
+			if !open && !declared[e] {
 				c.errorf(eranges[i], "Unknown event type",
-					"No source of route %q declares event type %q.%s", r.Name, e, didYouMean(e, known))
+					"No source of route %q declares event type %q.%s", r.Name, e, c.didYouMean(e, known))
 			}
 		}
 	}
@@ -735,7 +838,7 @@ func (c *compiler) route(b *hcl.Block) *Route {
 	for i, n := range dnames {
 		d := c.cfg.destByName[n]
 		if d == nil {
-			c.errorf(dranges[i], "Unknown destination", "There is no destination named %q.%s", n, didYouMean(n, keys(c.cfg.destByName)))
+			c.errorf(dranges[i], "Unknown destination", "There is no destination named %q.%s", n, c.didYouMean(n, namesOf(c, "destination", c.cfg.destByName)))
 			continue
 		}
 		r.Destinations = append(r.Destinations, d)
@@ -832,10 +935,13 @@ func (c *compiler) program(e spec.ExprSource, attr string, env *rules.Env, want 
 	return nil
 }
 
-// mapItemRanges returns the range of each value of an object constructor
-// attribute, by key, for pointing at one reference among several.
-func mapItemRanges(body hcl.Body, attr string) map[string]hcl.Range {
-	out := map[string]hcl.Range{}
+// itemRange is where one item of an object constructor stands.
+type itemRange struct{ Key, Value hcl.Range }
+
+// mapItemRanges returns the ranges of each key and value of an object
+// constructor attribute, by key, for pointing at one item among several.
+func mapItemRanges(body hcl.Body, attr string) map[string]itemRange {
+	out := map[string]itemRange{}
 	sb, ok := body.(*hclsyntax.Body)
 	if !ok {
 		return out
@@ -854,7 +960,7 @@ func mapItemRanges(body hcl.Body, attr string) map[string]hcl.Range {
 			continue
 		}
 		if s, err := ctyString(k); err == nil {
-			out[s] = item.ValueExpr.Range()
+			out[s] = itemRange{Key: item.KeyExpr.Range(), Value: item.ValueExpr.Range()}
 		}
 	}
 	return out
@@ -896,13 +1002,4 @@ func capitalize(s string) string {
 		s += "."
 	}
 	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -130,6 +130,15 @@ func TestBrokenConfigs(t *testing.T) {
 		{name: "unknown unknown_events", src: "source \"s2\" {\n  path = \"/in/s2\"\n  event_type = \"type\"\n  schemas = { creator_insights = \"creator_insights\" }\n  unknown_events = \"drop\"\n  verify \"none\" {}\n}", summary: "Invalid unknown_events", line: 5},
 		{name: "header map not strings", src: "destination \"d2\" {\n  url = \"https://x.example.com\"\n  headers = { \"X-A\" = { b = 1 } }\n}", summary: "Invalid headers", line: 3},
 		{name: "workers zero", src: "gateway {\n  workers = 0\n}", summary: "Invalid workers", line: 2},
+		{name: "header value with a line break", src: "destination \"d2\" {\n  url = \"https://x.example.com\"\n  headers = {\n    \"X-A\" = \"a\\r\\nX-Injected: 1\"\n  }\n}", summary: "Invalid header value", detail: `"X-A"`, line: 4},
+		{name: "header value with a NUL", src: "destination \"d2\" {\n  url = \"https://x.example.com\"\n  headers = { \"X-A\" = \"a\\u0000b\" }\n}", summary: "Invalid header value", line: 3},
+		{name: "header name with a line break", src: "destination \"d2\" {\n  url = \"https://x.example.com\"\n  headers = {\n    \"X-A\" = \"1\"\n    \"X-B\\r\\nX-C\" = \"2\"\n  }\n}", summary: "Invalid header name", line: 5},
+		{name: "retry delay beyond the cap", src: "destination \"d2\" {\n  url = \"https://x.example.com\"\n  retry {\n    schedule = [\n      \"1m\",\n      \"2562047h\",\n    ]\n  }\n}", summary: "Invalid schedule", detail: "168h", line: 6},
+		{name: "retry delay zero", src: "destination \"d2\" {\n  url = \"https://x.example.com\"\n  retry {\n    schedule = [\n      \"1m\",\n      \"0s\",\n    ]\n  }\n}", summary: "Invalid schedule", line: 6},
+		{name: "jitter not a number", src: "destination \"d2\" {\n  url = \"https://x.example.com\"\n  retry {\n    jitter = \"NaN%\"\n  }\n}", summary: "Invalid jitter", line: 4},
+		{name: "zero retention", src: "storage \"embedded\" {\n  path = \"x.db\"\n  retention = \"0s\"\n}", summary: "Invalid retention", line: 3},
+		{name: "zero redis retention", src: "storage \"redis\" {\n  url = \"redis://127.0.0.1:6379/0\"\n  retention = \"0s\"\n}", summary: "Invalid retention", line: 3},
+		{name: "negative retention", src: "storage \"embedded\" {\n  path = \"x.db\"\n  retention = \"-1h\"\n}", summary: "Invalid retention", line: 3},
 	}
 	if len(cases) < 40 {
 		t.Fatalf("only %d broken configs", len(cases))
@@ -367,5 +376,100 @@ destination "audit" {
 	}
 	if strings.Contains(diags.Error(), token) {
 		t.Errorf("the diagnostic shows the secret URL: %s", diags.Error())
+	}
+}
+
+// TestHeaderDiagnosticsPointAtTheEntry: a bad header name or value is
+// reported at that entry of the map (the key for a name, the value for a
+// value), and a value, which may be a credential, is never shown.
+func TestHeaderDiagnosticsPointAtTheEntry(t *testing.T) {
+	const tokenValue = "t0ken-never-print-me"
+	src := base + "destination \"d2\" {\n  url = \"https://x.example.com\"\n  headers = {\n    \"X-Ok\" = \"fine\"\n    \"Authorization\" = \"Bearer ${env(\"TOKEN\")}\\r\\nX-Injected: 1\"\n    \"Bad Name\" = \"v\"\n  }\n}\n"
+	_, diags := loader(map[string]string{"TOKEN": tokenValue}).LoadBytes([]byte(src), "config.hcl")
+	want := map[string]hcl.Pos{
+		"Invalid header value": {Line: baseLines + 5, Column: 23},
+		"Invalid header name":  {Line: baseLines + 6, Column: 5},
+	}
+	for _, d := range diags {
+		pos, ok := want[d.Summary]
+		if !ok {
+			continue
+		}
+		delete(want, d.Summary)
+		if d.Subject == nil || d.Subject.Start.Line != pos.Line || d.Subject.Start.Column != pos.Column {
+			t.Errorf("%s at %v, want %d:%d", d.Summary, d.Subject, pos.Line, pos.Column)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("missing diagnostics %v; got:\n%s", want, diagList(diags))
+	}
+	if out := diagList(diags); strings.Contains(out, tokenValue) {
+		t.Errorf("a diagnostic shows the header's value:\n%s", out)
+	}
+}
+
+// TestRetryDelayCap: the longest delay a schedule may hold loads; one beyond
+// it is refused at its own element.
+func TestRetryDelayCap(t *testing.T) {
+	cfg := mustLoad(t, base+`
+destination "d2" {
+  url = "https://x.example.com"
+  retry { schedule = ["1m", "168h"] }
+}
+`)
+	if got := cfg.Destination("d2").Retry.Schedule[1]; got != config.MaxRetryDelay {
+		t.Errorf("schedule[1] = %s, want %s", got, config.MaxRetryDelay)
+	}
+	_, diags := loader(nil).LoadBytes([]byte(base+`
+destination "d2" {
+  url = "https://x.example.com"
+  retry { schedule = ["1m", "168h1s"] }
+}
+`), "config.hcl")
+	if !diags.HasErrors() {
+		t.Fatal("a delay beyond the cap loaded")
+	}
+	d := diags[0]
+	// `  retry { schedule = ["1m", ` is 28 characters.
+	if d.Summary != "Invalid schedule" || d.Subject == nil || d.Subject.Start.Column != 29 || d.Subject.End.Column != 37 {
+		t.Errorf("diagnostic %s at %v, want Invalid schedule at columns 29-37", d.Error(), d.Subject)
+	}
+}
+
+// TestOTLPEndpointCredentialsStayOutOfDiagnostics: a refused otlp_endpoint
+// is shown without its user info and query values.
+func TestOTLPEndpointCredentialsStayOutOfDiagnostics(t *testing.T) {
+	for _, ep := range []string{
+		"ftp://user:pa55word@otel.example.com:4318/v1/traces?token=t0k3n",
+		"grpc://user:pa55word@otel.example.com:4317",
+		"https://user:pa55word@%zz:4318?token=t0k3n",
+		"user:pa55word@otel.example.com://x?token=t0k3n",
+		"pa55word@otel.example.com",
+	} {
+		t.Run(ep, func(t *testing.T) {
+			_, diags := loader(nil).LoadBytes([]byte(base+"telemetry {\n  otlp_endpoint = \""+ep+"\"\n}\n"), "config.hcl")
+			if !diags.HasErrors() {
+				t.Fatal("loaded")
+			}
+			out := diagList(diags)
+			if !strings.Contains(out, "Invalid otlp_endpoint") {
+				t.Fatalf("no Invalid otlp_endpoint diagnostic:\n%s", out)
+			}
+			for _, s := range []string{"pa55word", "t0k3n"} {
+				if strings.Contains(out, s) {
+					t.Errorf("a diagnostic shows %q:\n%s", s, out)
+				}
+			}
+		})
+	}
+}
+
+// TestConfigSizeCap: a file larger than MaxConfigSize is refused before it
+// is parsed.
+func TestConfigSizeCap(t *testing.T) {
+	src := base + "# " + strings.Repeat("x", config.MaxConfigSize) + "\n"
+	cfg, diags := loader(nil).LoadBytes([]byte(src), "config.hcl")
+	if cfg != nil || !diags.HasErrors() || diags[0].Summary != "Config file too large" {
+		t.Fatalf("loaded %v; diagnostics:\n%s", cfg != nil, diagList(diags))
 	}
 }

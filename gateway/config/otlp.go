@@ -3,7 +3,10 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
+
+	"github.com/hookgate/hookgate/gateway/secret"
 )
 
 // OTLPEndpoint is a parsed telemetry.otlp_endpoint.
@@ -43,6 +46,35 @@ func ParseOTLPEndpoint(endpoint string) (OTLPEndpoint, error) {
 		}
 		return OTLPEndpoint{TLS: s == "https", Target: u.String()}, nil
 	default:
+		if !plainScheme(scheme) {
+			// Not a scheme at all: it may hold user info, which is not shown.
+			return OTLPEndpoint{}, fmt.Errorf("the scheme is not one of grpc, grpcs, http, https")
+		}
 		return OTLPEndpoint{}, fmt.Errorf("scheme %q is not one of grpc, grpcs, http, https", scheme)
 	}
+}
+
+// plainScheme reports whether s looks like a URL scheme (RFC 3986: a letter,
+// then letters, digits, +, - and .).
+func plainScheme(s string) bool {
+	for i, r := range s {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if !letter && (i == 0 || !(r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// shownEndpoint is an otlp_endpoint as diagnostics show it: quoted, without
+// user info, query values and fragment, where credentials would be; one
+// that cannot be parsed as a URL and may hold them is not shown.
+func shownEndpoint(e string) string {
+	if scheme, _, ok := strings.Cut(e, "://"); ok && plainScheme(scheme) {
+		return strconv.Quote(secret.RedactURL(e))
+	}
+	if strings.ContainsAny(e, "@?#") {
+		return "The value given"
+	}
+	return strconv.Quote(e)
 }

@@ -553,7 +553,7 @@ func ParsePercent(s string) (float64, error) {
 		return 0, fmt.Errorf("%q is not a percentage; write a number and a percent sign, such as \"10%%\"", s)
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(t, "%")), 64)
-	if err != nil || f < 0 || f > 100 {
+	if err != nil || !(f >= 0 && f <= 100) { // NaN fails both
 		return 0, fmt.Errorf("%q is not a percentage between 0%% and 100%%", s)
 	}
 	return f / 100, nil
