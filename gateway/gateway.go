@@ -73,7 +73,16 @@ type Gateway struct {
 // Run serves cfg until ctx is done, then shuts down: it stops accepting
 // webhooks, lets in-flight requests and delivery attempts finish within the
 // config's shutdown_timeout, and closes the store. It returns nil after a
-// clean shutdown.
+// clean shutdown, and otherwise what failed (a server, the delivery
+// engine, the store's close).
+//
+// The gateway is a lifecycle of parts started in order, each stopped by
+// the same owner in the reverse order: the store, metrics, tracing, the
+// admin server, the delivery engine, the background work (cleanup,
+// reloads) and last the ingest server, so that webhooks are taken only
+// once everything that handles them runs, and at shutdown ingest stops
+// first, the engine finishes its attempts, and the store closes after the
+// last of them.
 func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	g := &Gateway{opts: opts, log: opts.Logger}
 	if g.log == nil {
@@ -87,33 +96,80 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	g.current.Store(cfg)
 	g.initReload(cfg)
 
+	var lc lifecycle
+	failed, err := g.start(ctx, cfg, &lc)
+	if err != nil {
+		return errors.Join(err, lc.stop(context.Background()))
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-failed:
+	}
+	// The shutdown timeout is the latest config's: a reload may change it.
+	timeout := g.current.Load().Gateway.ShutdownTimeout
+	g.log.Info("shutting down", "timeout", timeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return errors.Join(runErr, lc.stop(shutdownCtx))
+}
+
+// lifecycle stops what start started, last started first.
+type lifecycle struct {
+	stops []func(context.Context) error
+}
+
+// onStop registers how to stop the part just started.
+func (lc *lifecycle) onStop(stop func(context.Context) error) {
+	lc.stops = append(lc.stops, stop)
+}
+
+// stop stops every part, last started first, and joins their errors. ctx
+// bounds the waits that may be cut short (in-flight requests); the
+// delivery engine is always waited for, so the store outlives its last
+// attempt.
+func (lc *lifecycle) stop(ctx context.Context) error {
+	var errs []error
+	for i := len(lc.stops) - 1; i >= 0; i-- {
+		errs = append(errs, lc.stops[i](ctx))
+	}
+	lc.stops = nil
+	return errors.Join(errs...)
+}
+
+// start starts the gateway's parts in order, registering each one's stop
+// with lc. The returned channel receives a server's failure.
+func (g *Gateway) start(ctx context.Context, cfg *config.Config, lc *lifecycle) (<-chan error, error) {
 	st, err := openStore(cfg, g.opts.Now, g.log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	g.store = st
-	defer st.Close()
+	lc.onStop(func(context.Context) error { return st.Close() })
 
 	if g.metrics, err = telemetry.NewMetrics(); err != nil {
-		return fmt.Errorf("telemetry: %w", err)
+		return nil, fmt.Errorf("telemetry: %w", err)
 	}
-	defer g.metrics.Shutdown(context.Background())
+	lc.onStop(g.metrics.Shutdown)
 	if err := g.metrics.ObserveQueueDepth(st, g.opts.Now); err != nil {
-		return fmt.Errorf("telemetry: %w", err)
+		return nil, fmt.Errorf("telemetry: %w", err)
 	}
 	tracing, err := telemetry.NewTracing(ctx, cfg.Telemetry)
 	if err != nil {
-		return fmt.Errorf("telemetry: %w", err)
+		return nil, fmt.Errorf("telemetry: %w", err)
 	}
-	defer func() {
-		// Export the spans still buffered; a collector that is down does
-		// not hold the shutdown up for long.
+	lc.onStop(func(context.Context) error {
+		// Export the spans still buffered (the engine's last attempts
+		// included); a collector that is down does not hold the shutdown
+		// up for long.
 		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := tracing.Shutdown(fctx); err != nil {
 			g.log.Warn("flush traces", "error", err)
 		}
-	}()
+		return nil
+	})
 	if tracing.Enabled() {
 		otel.SetErrorHandler(telemetry.ErrorHandler(g.log))
 		ep := cfg.Telemetry.OTLPEndpoint
@@ -123,6 +179,19 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		g.log.Info("tracing", "otlp_endpoint", ep, "sample_ratio", cfg.Telemetry.SampleRatio)
 	}
 
+	// Both addresses are bound before anything serves, so a taken port
+	// fails the start at once.
+	ingestLn, err := net.Listen("tcp", cfg.Gateway.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("ingest listen: %w", err)
+	}
+	adminLn, err := net.Listen("tcp", cfg.Gateway.AdminListen)
+	if err != nil {
+		ingestLn.Close()
+		return nil, fmt.Errorf("admin listen: %w", err)
+	}
+	failed := make(chan error, 2)
+
 	g.engine = delivery.New(st, delivery.Options{
 		Workers: cfg.Gateway.Workers,
 		Logger:  g.log.With("component", "delivery"),
@@ -131,28 +200,6 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		// Each attempt is a span of the event's trace.
 		TracerProvider: tracing.Provider(),
 	})
-
-	ingestLn, err := net.Listen("tcp", cfg.Gateway.Listen)
-	if err != nil {
-		return fmt.Errorf("ingest listen: %w", err)
-	}
-	adminLn, err := net.Listen("tcp", cfg.Gateway.AdminListen)
-	if err != nil {
-		ingestLn.Close()
-		return fmt.Errorf("admin listen: %w", err)
-	}
-	ingestSrv := &http.Server{
-		Handler: &ingest.Handler{
-			Current: g.current.Load, Store: st, Handoff: g.engine, Notify: g.engine.Notify, Now: g.opts.Now,
-			Logger: g.log.With("component", "ingest"), Metrics: g.metrics,
-			TracerProvider: tracing.Provider(),
-		},
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      ingestWriteTimeout,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
 	adminSrv := &http.Server{
 		Handler: (&admin.Server{
 			Current: g.current.Load, Store: st, Metrics: g.metrics, Notify: g.engine.Notify,
@@ -167,73 +214,89 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-
-	var wg sync.WaitGroup
-	serveErr := make(chan error, 2)
-	serve := func(srv *http.Server, ln net.Listener) {
-		defer wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			serveErr <- err
-		}
-	}
-	wg.Add(2)
-	go serve(ingestSrv, ingestLn)
-	go serve(adminSrv, adminLn)
+	lc.onStop(serve(adminSrv, adminLn, failed))
 
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	engineDone := make(chan error, 1)
 	go func() { engineDone <- g.engine.Run(engineCtx, cfg.Destinations) }()
+	lc.onStop(func(ctx context.Context) error {
+		// The attempts in flight finish (each bounded by its timeout) and
+		// record their outcomes before the store closes, even past the
+		// shutdown timeout: their leases would otherwise make them wait
+		// for a restart.
+		stopEngine()
+		var err error
+		select {
+		case err = <-engineDone:
+		case <-ctx.Done():
+			g.log.Warn("delivery attempts still in flight at the shutdown deadline; waiting for their timeouts")
+			err = <-engineDone
+		}
+		// Retired configs' signers are closed after the last attempt
+		// that could use them.
+		g.closeRetired()
+		return err
+	})
 
-	cleanupCtx, stopCleanup := context.WithCancel(context.Background())
-	wg.Add(1)
-	go func() { defer wg.Done(); g.cleanup(cleanupCtx) }()
+	bg, stopBackground := context.WithCancel(context.Background())
+	var bgWG sync.WaitGroup
+	lc.onStop(func(context.Context) error {
+		stopBackground()
+		bgWG.Wait()
+		return nil
+	})
+	bgWG.Go(func() { g.cleanup(bg) })
 	hup := notifySIGHUP()
-	wg.Add(1)
-	go func() { defer wg.Done(); g.watchSIGHUP(cleanupCtx, hup) }()
+	bgWG.Go(func() { g.watchSIGHUP(bg, hup) })
 	if g.opts.Watch {
 		watch, err := g.startWatch()
 		if err != nil {
 			g.log.Error("config watch not started; reload with SIGHUP or POST /api/reload", "error", err)
 		} else {
-			wg.Add(1)
-			go func() { defer wg.Done(); watch(cleanupCtx) }()
+			bgWG.Go(func() { watch(bg) })
 		}
 	}
+
+	ingestSrv := &http.Server{
+		Handler: &ingest.Handler{
+			Current: g.current.Load, Store: st, Handoff: g.engine, Notify: g.engine.Notify, Now: g.opts.Now,
+			Logger: g.log.With("component", "ingest"), Metrics: g.metrics,
+			TracerProvider: tracing.Provider(),
+		},
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      ingestWriteTimeout,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	lc.onStop(serve(ingestSrv, ingestLn, failed))
 
 	g.log.Info("hookgate listening", "ingest", ingestLn.Addr().String(), "admin", adminLn.Addr().String(),
 		"storage", cfg.Storage.Kind, "sources", len(cfg.Sources), "routes", len(cfg.Routes), "destinations", len(cfg.Destinations))
 	if g.opts.Ready != nil {
 		g.opts.Ready(ingestLn.Addr().String(), adminLn.Addr().String())
 	}
+	return failed, nil
+}
 
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-serveErr:
+// serve serves srv on ln until its stop, which it returns: a graceful
+// Shutdown within the stop's context, then Close. A failure to serve goes
+// to failed.
+func serve(srv *http.Server, ln net.Listener, failed chan<- error) func(context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			failed <- err
+		}
+	}()
+	return func(ctx context.Context) error {
+		if err := srv.Shutdown(ctx); err != nil {
+			srv.Close()
+		}
+		<-done
+		return nil
 	}
-
-	// Stop taking webhooks first, then let attempts in flight finish.
-	// The shutdown timeout is the latest config's: a reload may change it.
-	timeout := g.current.Load().Gateway.ShutdownTimeout
-	g.log.Info("shutting down", "timeout", timeout)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	if err := ingestSrv.Shutdown(shutdownCtx); err != nil {
-		ingestSrv.Close()
-	}
-	stopEngine()
-	select {
-	case <-engineDone:
-	case <-shutdownCtx.Done():
-		g.log.Warn("delivery attempts still in flight at the shutdown deadline; they will be retried after restart")
-	}
-	stopCleanup()
-	if err := adminSrv.Shutdown(shutdownCtx); err != nil {
-		adminSrv.Close()
-	}
-	wg.Wait()
-	g.closeRetired()
-	return runErr
 }
 
 // openStore opens the configured store.
