@@ -54,6 +54,11 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	if _, set := env.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(runGCPercent)
 	}
+	if _, set := env.LookupEnv("GOMEMLIMIT"); !set {
+		if limit := defaultMemoryLimit(); limit > 0 {
+			debug.SetMemoryLimit(limit)
+		}
+	}
 	opts := gateway.Options{
 		Logger: logger,
 		Path:   *path,
