@@ -31,14 +31,22 @@ var (
 	nat64        = netip.MustParsePrefix("64:ff9b::/96")   // RFC 6052: embeds an IPv4 address a NAT64 gateway reaches
 	ipv4Compat   = netip.MustParsePrefix("::/96")          // deprecated IPv4-compatible IPv6 (also :: and ::1)
 	nat64Private = netip.MustParsePrefix("64:ff9b:1::/48") // RFC 8215 local-use NAT64 prefix
+	ietf         = netip.MustParsePrefix("192.0.0.0/24")   // RFC 6890 IETF protocol assignments (DS-Lite, NAT64 discovery)
+	benchmarking = netip.MustParsePrefix("198.18.0.0/15")  // RFC 2544 network device benchmarking
+	reserved     = netip.MustParsePrefix("240.0.0.0/4")    // RFC 1112 reserved "class E", broadcast included
+	sixToFour    = netip.MustParsePrefix("2002::/16")      // RFC 3056 6to4: an IPv4 address in bits 16 to 47
+	teredo       = netip.MustParsePrefix("2001::/32")      // RFC 4380 Teredo: an obfuscated IPv4 client behind a relay
 )
 
 // privateAddress reports whether ip is an address a destination must not
 // reach without allow_private: loopback, private (RFC 1918, fc00::/7),
 // link-local (169.254/16, where cloud metadata answers, and fe80::/10),
-// unspecified, multicast, CGNAT (100.64/10), 0/8, broadcast, site-local, and
-// IPv4 addresses embedded in IPv6 (mapped, compatible, NAT64) when the
-// embedded address is one of those.
+// unspecified, multicast, CGNAT (100.64/10), 0/8, IETF protocol assignments
+// (192.0.0/24), benchmarking (198.18/15), reserved (240/4, with broadcast),
+// site-local, and IPv4 addresses embedded in IPv6 (mapped, compatible,
+// NAT64, 6to4) when the embedded address is one of those. Teredo
+// (2001::/32) is refused outright: its client address is obfuscated and
+// reached through a relay, and no receiver needs it.
 func privateAddress(ip netip.Addr) bool {
 	if !ip.IsValid() {
 		return true
@@ -52,14 +60,18 @@ func privateAddress(ip netip.Addr) bool {
 		return true
 	}
 	if ip.Is4() {
-		return cgnat.Contains(ip) || thisNetwork.Contains(ip) || ip == broadcast
+		return cgnat.Contains(ip) || thisNetwork.Contains(ip) || ip == broadcast ||
+			ietf.Contains(ip) || benchmarking.Contains(ip) || reserved.Contains(ip)
 	}
-	if siteLocal.Contains(ip) || nat64Private.Contains(ip) {
+	if siteLocal.Contains(ip) || nat64Private.Contains(ip) || teredo.Contains(ip) {
 		return true
 	}
-	if nat64.Contains(ip) || ipv4Compat.Contains(ip) {
-		b := ip.As16()
+	b := ip.As16()
+	switch {
+	case nat64.Contains(ip) || ipv4Compat.Contains(ip):
 		return privateAddress(netip.AddrFrom4([4]byte(b[12:])))
+	case sixToFour.Contains(ip):
+		return privateAddress(netip.AddrFrom4([4]byte(b[2:6])))
 	}
 	return false
 }

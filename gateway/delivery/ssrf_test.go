@@ -84,6 +84,34 @@ func TestPrivateAddress(t *testing.T) {
 		{"64:ff9b::808:808", false},  // 8.8.8.8
 		{"64:ff9b:1::808:808", true}, // local-use NAT64
 		{"2001:4860:4860::8888", false},
+		// IETF protocol assignments (RFC 6890), benchmarking (RFC 2544),
+		// reserved (RFC 1112), and their edges.
+		{"192.0.0.1", true},
+		{"192.0.0.170", true},
+		{"192.0.0.255", true},
+		{"191.255.255.255", false},
+		{"192.0.1.0", false},
+		{"198.18.0.1", true},
+		{"198.19.255.255", true},
+		{"198.17.255.255", false},
+		{"198.20.0.0", false},
+		{"240.0.0.1", true},
+		{"255.255.255.254", true},
+		{"::ffff:198.18.0.1", true},
+		{"64:ff9b::c612:1", true}, // 198.18.0.1
+		// 6to4 (RFC 3056) embeds an IPv4 address in bits 16 to 47.
+		{"2002:7f00:1::1", true},             // 127.0.0.1
+		{"2002:a9fe:a9fe::1", true},          // 169.254.169.254
+		{"2002:a00:1:1::1", true},            // 10.0.0.1
+		{"2002:c612:1::1", true},             // 198.18.0.1
+		{"2002:808:808::1", false},           // 8.8.8.8
+		{"2002:5db8:d822::5db8:d822", false}, // 93.184.216.34
+		// Teredo (RFC 4380), refused outright: it hides the client's IPv4
+		// address and reaches it through a relay.
+		{"2001:0:4136:e378:8000:63bf:3fff:fdd2", true},
+		{"2001::1", true},
+		{"2001:0:ffff:ffff:ffff:ffff:ffff:ffff", true},
+		{"2001:1::1", false},
 		// Public.
 		{"8.8.8.8", false},
 		{"1.1.1.1", false},
