@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -247,18 +248,36 @@ func decide(policy config.Retry, attempts int, r result, rnd func() float64) sto
 		return o
 	}
 	delay := jitter(policy.Schedule[n-1], policy.Jitter, rnd())
-	if r.RetryAfter > delay {
-		delay = r.RetryAfter
+	// The receiver's Retry-After pushes the attempt further, capped as
+	// retryAfter caps it whatever built r.
+	if ra := min(r.RetryAfter, maxRetryAfter); ra > delay {
+		delay = ra
 	}
 	o.Status = store.Retrying
 	o.NextAttemptAt = r.End.Add(delay)
 	return o
 }
 
-// jitter spreads delay by up to ±j of itself: delay * (1 + j*(2r-1)).
+// jitter spreads delay by up to ±j of itself: delay * (1 + j*(2r-1)),
+// within [0, config.MaxRetryDelay]. The product is clamped as a float64:
+// converting one beyond time.Duration's range wraps to a negative delay,
+// an immediate retry (a schedule of ["2562047h"] with 10% jitter did).
 func jitter(delay time.Duration, j, r float64) time.Duration {
+	if math.IsNaN(j) {
+		j = 0
+	}
 	j = min(max(j, 0), 1)
-	return time.Duration(float64(delay) * (1 + j*(2*r-1)))
+	f := float64(delay) * (1 + j*(2*r-1))
+	switch {
+	case math.IsNaN(f):
+		f = float64(delay)
+	case f <= 0:
+		return 0
+	}
+	if f >= float64(config.MaxRetryDelay) {
+		return config.MaxRetryDelay
+	}
+	return time.Duration(f)
 }
 
 // retryAfter parses a Retry-After value (delay seconds or an HTTP date)

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -48,6 +49,18 @@ func TestDecide(t *testing.T) {
 			r: result{Status: 500}, status: store.Retrying, next: 54 * time.Second},
 		{name: "jitter high", policy: config.Retry{Schedule: []time.Duration{time.Minute}, Jitter: 0.1}, rnd: func() float64 { return 0.75 },
 			r: result{Status: 500}, status: store.Retrying, next: 63 * time.Second},
+		// A delay the jitter would push past time.Duration's range must not
+		// wrap around into an immediate retry; every delay is capped.
+		{name: "huge delay with jitter", policy: config.Retry{Schedule: []time.Duration{2562047 * time.Hour}, Jitter: 0.1}, rnd: func() float64 { return 0.75 },
+			r: result{Status: 500}, status: store.Retrying, next: config.MaxRetryDelay},
+		{name: "huge delay at full jitter", policy: config.Retry{Schedule: []time.Duration{math.MaxInt64}, Jitter: 1}, rnd: func() float64 { return 0.999 },
+			r: result{Status: 500}, status: store.Retrying, next: config.MaxRetryDelay},
+		{name: "delay over the cap without jitter", policy: config.Retry{Schedule: []time.Duration{30 * 24 * time.Hour}},
+			r: result{Status: 500}, status: store.Retrying, next: config.MaxRetryDelay},
+		{name: "NaN jitter", policy: config.Retry{Schedule: []time.Duration{time.Minute}, Jitter: math.NaN()},
+			r: result{Status: 500}, status: store.Retrying, next: time.Minute},
+		{name: "huge Retry-After", policy: two, r: result{Status: 429, RetryAfter: math.MaxInt64}, status: store.Retrying, next: maxRetryAfter},
+		{name: "negative Retry-After", policy: two, r: result{Status: 503, RetryAfter: math.MinInt64}, status: store.Retrying, next: time.Minute},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -106,6 +119,11 @@ func TestRetryAfter(t *testing.T) {
 		{"soon", 0},
 		{"1.5", 0},
 		{"999999999999", maxRetryAfter},
+		{"99999999999999", maxRetryAfter},
+		{"9223372036854775807", maxRetryAfter},
+		{"99999999999999999999", 0}, // not an int64, not a date
+		{"Fri, 31 Dec 9999 23:59:59 GMT", maxRetryAfter},
+		{"Mon, 01 Jan 0001 00:00:00 GMT", 0},
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
 		{now.Add(48 * time.Hour).Format(http.TimeFormat), maxRetryAfter},
