@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -9,6 +10,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/gateway/store/internal/codec"
 )
 
 // Accept stores ev and ds, then returns once Redis has acknowledged every
@@ -72,6 +74,54 @@ type acceptReq struct {
 // destination, then scriptPut's ARGV for it.
 type pendDelivery []string
 
+// pendFormat is the first byte of a binary recovery copy (older ones are
+// JSON arrays, starting with '[').
+const pendFormat byte = 0x01
+
+// encodePend writes a recovery copy: a count of deliveries, then each
+// one's count of strings and the strings. (JSON escaped the binary
+// delivery record it holds byte by byte.)
+func encodePend(pend []pendDelivery) []byte {
+	n := 2
+	for _, p := range pend {
+		for _, s := range p {
+			n += len(s) + 2
+		}
+	}
+	b := make([]byte, 0, n)
+	b = append(b, pendFormat)
+	b = binary.AppendUvarint(b, uint64(len(pend)))
+	for _, p := range pend {
+		b = binary.AppendUvarint(b, uint64(len(p)))
+		for _, s := range p {
+			b = codec.AppendString(b, s)
+		}
+	}
+	return b
+}
+
+// decodePend reads a recovery copy written by encodePend, or an older
+// JSON one.
+func decodePend(v []byte) ([]pendDelivery, error) {
+	if len(v) > 0 && v[0] == '[' {
+		var pend []pendDelivery
+		err := json.Unmarshal(v, &pend)
+		return pend, err
+	}
+	r := codec.Reader{B: v}
+	if f := r.Byte(); f != pendFormat {
+		return nil, fmt.Errorf("recovery copy format %#x", f)
+	}
+	pend := make([]pendDelivery, r.Count())
+	for i := range pend {
+		pend[i] = make(pendDelivery, r.Count())
+		for j := range pend[i] {
+			pend[i][j] = r.String()
+		}
+	}
+	return pend, r.Done()
+}
+
 func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.Dedupe) (*acceptReq, error) {
 	a, err := store.PrepareAccept(ev, ds, dd, s.now(), checkName)
 	if err != nil {
@@ -92,10 +142,7 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 			Destination: d.Destination, Body: d.Body, CreatedAt: d.CreatedAt, TraceParent: d.TraceParent,
 		}
 		updated, next := d.UpdatedAt, d.NextAttemptAt
-		rv, err := json.Marshal(&r)
-		if err != nil {
-			return nil, fmt.Errorf("encode delivery %s: %w", d.ID, err)
-		}
+		rv := r.encode()
 		// The recovery copy never leases: it is used when the Accept that
 		// wrote it (and the process it would have handed the deliveries
 		// to) is gone.
@@ -114,19 +161,14 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 		}
 	}
 	req.hasDlvs = len(ds) > 0
-	evJSON, err := json.Marshal(e)
-	if err != nil {
-		return nil, fmt.Errorf("encode event: %w", err)
-	}
+	evRec := codec.EncodeEvent(e)
 	idxJSON, err := json.Marshal(index)
 	if err != nil {
 		return nil, fmt.Errorf("encode event: %w", err)
 	}
-	var pendJSON []byte
+	var pendRec []byte
 	if len(pend) > 0 {
-		if pendJSON, err = json.Marshal(pend); err != nil {
-			return nil, fmt.Errorf("encode event: %w", err)
-		}
+		pendRec = encodePend(pend)
 	}
 	ddName, ddExpires := "", ""
 	if dd := a.Dedupe; dd != nil {
@@ -134,7 +176,7 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 		ddExpires = micros(received.Add(dd.Window))
 	}
 	req.bucket = eventBucket(ev.ID, ev.Source, ddName)
-	req.event = []any{ev.ID, evJSON, idxJSON, micros(received), "", pendJSON, ddName, ddExpires}
+	req.event = []any{ev.ID, evRec, idxJSON, micros(received), "", pendRec, ddName, ddExpires}
 	for _, d := range dests {
 		req.event = append(req.event, d)
 	}
@@ -193,8 +235,8 @@ func (s *Store) recoverAccepts(ctx context.Context, cutoff time.Time) (int, erro
 			if err != nil {
 				continue // confirmed meanwhile, or unreadable now
 			}
-			var pend []pendDelivery
-			if err := json.Unmarshal([]byte(v), &pend); err != nil {
+			pend, err := decodePend([]byte(v))
+			if err != nil {
 				s.log.Warn("unreadable recovery copy", "event_id", ids[i], "error", err)
 				continue
 			}

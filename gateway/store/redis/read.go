@@ -2,12 +2,12 @@ package redis
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/gateway/store/internal/codec"
 )
 
 // Delivery returns delivery id and its attempts, oldest first. It finds
@@ -70,7 +70,7 @@ func (s *Store) Event(ctx context.Context, id string) (*store.Event, error) {
 			return nil, s.wrap(op, err)
 		}
 		ev := new(store.Event)
-		if err := json.Unmarshal([]byte(v), ev); err != nil {
+		if err := codec.DecodeEvent([]byte(v), ev); err != nil {
 			return nil, s.wrap(op, corrupt("event", err))
 		}
 		return ev, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/gateway/store/internal/codec"
 )
 
 // deliveryRec is the part of a delivery that never changes: the hash field
@@ -22,6 +23,40 @@ type deliveryRec struct {
 	Body        []byte    `json:"body"`
 	CreatedAt   time.Time `json:"created_at"`
 	TraceParent string    `json:"traceparent,omitempty"`
+}
+
+// recFormat is the first byte of a binary delivery record (older ones are
+// JSON, starting with '{').
+const recFormat byte = 0x01
+
+// encode writes r in the stores' binary record encoding (codec): its body
+// as is, where JSON wrote it in base64.
+func (r *deliveryRec) encode() []byte {
+	b := make([]byte, 0, 96+len(r.ID)+len(r.EventID)+len(r.Source)+len(r.EventType)+len(r.Route)+
+		len(r.Destination)+len(r.TraceParent)+len(r.Body))
+	b = append(b, recFormat)
+	for _, s := range [...]string{r.ID, r.EventID, r.Source, r.EventType, r.Route, r.Destination, r.TraceParent} {
+		b = codec.AppendString(b, s)
+	}
+	b = codec.AppendTime(b, r.CreatedAt)
+	return codec.AppendString(b, string(r.Body))
+}
+
+// decode reads a record written by encode, or an older JSON one.
+func (r *deliveryRec) decode(v []byte) error {
+	if len(v) > 0 && v[0] == '{' {
+		return json.Unmarshal(v, r)
+	}
+	d := codec.Reader{B: v}
+	if f := d.Byte(); f != recFormat {
+		return fmt.Errorf("delivery record format %#x", f)
+	}
+	for _, p := range [...]*string{&r.ID, &r.EventID, &r.Source, &r.EventType, &r.Route, &r.Destination, &r.TraceParent} {
+		*p = d.String()
+	}
+	r.CreatedAt = d.Time()
+	r.Body = []byte(d.String())
+	return d.Done()
 }
 
 // recordFields are the hash fields a record is read with, in the order of
@@ -43,7 +78,7 @@ func decodeDelivery(vals []any) (*store.Delivery, error) {
 		return nil, store.ErrNotFound
 	}
 	var r deliveryRec
-	if err := json.Unmarshal([]byte(str(0)), &r); err != nil {
+	if err := r.decode([]byte(str(0))); err != nil {
 		return nil, corrupt("delivery", err)
 	}
 	d := &store.Delivery{

@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -120,10 +119,8 @@ func (s *Store) onRoute(ctx context.Context, base string, ids []string, route st
 			if err != nil {
 				return nil, err
 			}
-			var r struct {
-				Route string `json:"route"`
-			}
-			if err := json.Unmarshal([]byte(v), &r); err != nil {
+			var r deliveryRec
+			if err := r.decode([]byte(v)); err != nil {
 				return nil, corrupt("delivery "+part[i], err)
 			}
 			if r.Route == route {
