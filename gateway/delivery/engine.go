@@ -439,9 +439,9 @@ type destLoop struct {
 	// attribute set hashes it.
 	outcomeAttrs map[store.Status]metric.MeasurementOption
 
-	wake     chan struct{} // Notify
-	freed    chan struct{} // an attempt finished
-	done     chan struct{} // closed when run has returned
+	wake  chan struct{} // Notify
+	freed chan struct{} // an attempt finished
+	done  chan struct{} // closed when run has returned
 	// handoff holds deliveries ingest stored leased to this process and
 	// handed over (Engine.Handoff), waiting for a free slot; handed wakes
 	// an idle loop for them. handoffMu orders offers against the loop's
@@ -450,8 +450,8 @@ type destLoop struct {
 	handed    chan struct{}
 	handoffMu sync.Mutex
 	closed    bool
-	inflight atomic.Int64
-	attempts sync.WaitGroup
+	inflight  atomic.Int64
+	attempts  sync.WaitGroup
 	// recording holds one token per attempt whose request is done but
 	// whose outcome is still being written (at most recordDepth*max):
 	// the next request need not wait for the previous one's commit, and
