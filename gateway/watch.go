@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -16,8 +18,9 @@ const watchSettle = 200 * time.Millisecond
 
 // startWatch starts watching the config file for -watch: it watches the
 // file's folder, not the file, so that an editor replacing the file by a
-// rename (vim, most IDEs, `kubectl` ConfigMap updates) is seen too. The
-// returned function runs the watch until ctx is done.
+// rename (vim, most IDEs) is seen too, and so is a Kubernetes ConfigMap
+// update, where the kubelet swaps the folder's ..data symlink and no event
+// names the file. The returned function runs the watch until ctx is done.
 func (g *Gateway) startWatch() (func(ctx context.Context), error) {
 	path, err := filepath.Abs(g.reloadState.path)
 	if err != nil {
@@ -31,16 +34,40 @@ func (g *Gateway) startWatch() (func(ctx context.Context), error) {
 		w.Close()
 		return nil, fmt.Errorf("watch %s: %w", path, err)
 	}
+	fw := &fileWatch{
+		path:   path,
+		last:   g.current.Load().Hash,
+		settle: watchSettle,
+		log:    g.log,
+		reload: func(ctx context.Context) { g.reload(ctx) }, // it logs what it did
+	}
 	return func(ctx context.Context) {
 		defer w.Close()
-		g.watch(ctx, w, path)
+		fw.run(ctx, w)
 	}, nil
 }
 
-// watch reloads once the file at path has settled after each change,
-// until ctx is done. A reload of unchanged bytes (a touch, a save without
-// edits) does nothing, as with SIGHUP.
-func (g *Gateway) watch(ctx context.Context, w *fsnotify.Watcher, path string) {
+// fileWatch reloads the config when the content of its file changes.
+type fileWatch struct {
+	// path is the config file, absolute.
+	path string
+	// last is the hex SHA-256 of the file's content when last looked at
+	// (at first, the running config's).
+	last string
+	// settle is how long the folder must be quiet before the file is
+	// looked at (watchSettle).
+	settle time.Duration
+	log    *slog.Logger
+	// reload reloads the config.
+	reload func(ctx context.Context)
+}
+
+// run looks at the file once its folder has been quiet for settle after
+// any event in it, and reloads when the content changed, until ctx is done
+// or w closes. Any event counts: what names the file changes with how it is
+// replaced (a rename over it, a symlink swapped further up), and reading it
+// through its symlinks is what tells.
+func (fw *fileWatch) run(ctx context.Context, w *fsnotify.Watcher) {
 	settle := time.NewTimer(time.Hour)
 	settle.Stop()
 	defer settle.Stop()
@@ -48,22 +75,36 @@ func (g *Gateway) watch(ctx context.Context, w *fsnotify.Watcher, path string) {
 		select {
 		case <-ctx.Done():
 			return
-		case ev, ok := <-w.Events:
+		case _, ok := <-w.Events:
 			if !ok {
 				return
 			}
-			if filepath.Clean(ev.Name) != path || !ev.Has(fsnotify.Write|fsnotify.Create|fsnotify.Rename|fsnotify.Chmod) {
-				continue
-			}
-			settle.Reset(watchSettle)
+			settle.Reset(fw.settle)
 		case err, ok := <-w.Errors:
 			if !ok {
 				return
 			}
-			g.log.Warn("config watch", "error", err)
+			fw.log.Warn("config watch", "error", err)
 		case <-settle.C:
-			g.log.Info("config file changed; reloading", "path", path)
-			g.reload(ctx) // it logs what it did
+			fw.check(ctx)
 		}
 	}
+}
+
+// check reloads when the file's content differs from the last seen. A file
+// that cannot be read (in the middle of a swap, or removed) is looked at
+// again on the next event; the running config stays.
+func (fw *fileWatch) check(ctx context.Context) {
+	src, err := os.ReadFile(fw.path)
+	if err != nil {
+		fw.log.Warn("config watch: cannot read the config file; the running config stays", "path", fw.path, "error", err)
+		return
+	}
+	h := hashOf(src)
+	if h == fw.last {
+		return
+	}
+	fw.last = h
+	fw.log.Info("config file changed; reloading", "path", fw.path)
+	fw.reload(ctx)
 }
