@@ -261,7 +261,7 @@ func (g *Gateway) start(ctx context.Context, cfg *config.Config, lc *lifecycle) 
 		Handler: &ingest.Handler{
 			Current: g.current.Load, Store: st, Handoff: g.engine, Notify: g.engine.Notify, Now: g.opts.Now,
 			Logger: g.log.With("component", "ingest"), Metrics: g.metrics,
-			TracerProvider: tracing.Provider(),
+			TracerProvider: tracing.Provider(), MaxInFlight: cfg.Gateway.MaxInFlight,
 		},
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,

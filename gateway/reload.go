@@ -244,6 +244,10 @@ func keepRestartOnly(cur, next *config.Config) []string {
 		restart = append(restart, "workers")
 		next.Gateway.Workers = cur.Gateway.Workers
 	}
+	if next.Gateway.MaxInFlight != cur.Gateway.MaxInFlight {
+		restart = append(restart, "max_in_flight")
+		next.Gateway.MaxInFlight = cur.Gateway.MaxInFlight
+	}
 	// The tracer provider is built once, at start.
 	if next.Telemetry != cur.Telemetry {
 		restart = append(restart, "telemetry")

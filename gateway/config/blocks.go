@@ -26,6 +26,8 @@ var (
 				Doc: "Largest webhook body accepted; a larger one is answered 413."},
 			{Name: "workers", Kind: spec.Int, Default: "64", Example: "64",
 				Doc: "Delivery attempts in flight at once, over all destinations."},
+			{Name: "max_in_flight", Kind: spec.Int, Default: "1024", Example: "1024",
+				Doc: "Ingest requests served at once (each may hold up to max_body before it is verified); beyond it a sender gets 503 with Retry-After. Restart to change."},
 			{Name: "shutdown_timeout", Kind: spec.Duration, Default: "30s", Example: `"30s"`,
 				Doc: "On SIGTERM, how long in-flight requests and delivery attempts may take to finish."},
 		},

@@ -81,11 +81,13 @@ func (c *Config) Close() error {
 
 // Gateway is the gateway block.
 type Gateway struct {
-	Listen          string
-	AdminListen     string
-	AdminToken      secret.Secret
-	MaxBody         int64
-	Workers         int
+	Listen      string
+	AdminListen string
+	AdminToken  secret.Secret
+	MaxBody     int64
+	Workers     int
+	// MaxInFlight bounds the ingest requests served at once.
+	MaxInFlight     int
 	ShutdownTimeout time.Duration
 }
 

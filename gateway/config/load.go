@@ -307,6 +307,7 @@ func (c *compiler) gateway(b *hcl.Block) {
 		AdminToken:      v.Secret("admin_token"),
 		MaxBody:         v.Size("max_body"),
 		Workers:         v.Int("workers"),
+		MaxInFlight:     v.Int("max_in_flight"),
 		ShutdownTimeout: v.Duration("shutdown_timeout"),
 	}
 	if _, ok := v["listen"]; ok {
@@ -326,6 +327,9 @@ func (c *compiler) gateway(b *hcl.Block) {
 	}
 	if _, ok := v["workers"]; ok && g.Workers < 1 {
 		c.errorf(v.Range("workers"), "Invalid workers", "workers must be at least 1.")
+	}
+	if _, ok := v["max_in_flight"]; ok && g.MaxInFlight < 1 {
+		c.errorf(v.Range("max_in_flight"), "Invalid max_in_flight", "max_in_flight must be at least 1.")
 	}
 	c.cfg.Gateway = g
 }

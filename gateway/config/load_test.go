@@ -130,6 +130,7 @@ func TestBrokenConfigs(t *testing.T) {
 		{name: "unknown unknown_events", src: "source \"s2\" {\n  path = \"/in/s2\"\n  event_type = \"type\"\n  schemas = { creator_insights = \"creator_insights\" }\n  unknown_events = \"drop\"\n  verify \"none\" {}\n}", summary: "Invalid unknown_events", line: 5},
 		{name: "header map not strings", src: "destination \"d2\" {\n  url = \"https://x.example.com\"\n  headers = { \"X-A\" = { b = 1 } }\n}", summary: "Invalid headers", line: 3},
 		{name: "workers zero", src: "gateway {\n  workers = 0\n}", summary: "Invalid workers", line: 2},
+		{name: "max_in_flight zero", src: "gateway {\n  max_in_flight = 0\n}", summary: "Invalid max_in_flight", line: 2},
 		{name: "header value with a line break", src: "destination \"d2\" {\n  url = \"https://x.example.com\"\n  headers = {\n    \"X-A\" = \"a\\r\\nX-Injected: 1\"\n  }\n}", summary: "Invalid header value", detail: `"X-A"`, line: 4},
 		{name: "header value with a NUL", src: "destination \"d2\" {\n  url = \"https://x.example.com\"\n  headers = { \"X-A\" = \"a\\u0000b\" }\n}", summary: "Invalid header value", line: 3},
 		{name: "header name with a line break", src: "destination \"d2\" {\n  url = \"https://x.example.com\"\n  headers = {\n    \"X-A\" = \"1\"\n    \"X-B\\r\\nX-C\" = \"2\"\n  }\n}", summary: "Invalid header name", line: 5},
