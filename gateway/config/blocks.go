@@ -68,7 +68,7 @@ var (
 			{Name: "otlp_endpoint", Kind: spec.String, Example: `"127.0.0.1:4317"`,
 				Doc: "Where spans go: `host:port` or `grpc://host:port` for OTLP over gRPC without TLS (Jaeger all-in-one takes it as is), `grpcs://host:port` with TLS, or an `http://` / `https://` URL for OTLP over HTTP (path `/v1/traces` by default). Empty: no export, near-zero overhead."},
 			{Name: "sample_ratio", Kind: spec.Number, Default: "1", Example: "0.1",
-				Doc: "Share of new traces sampled, from 0 to 1; a sender's sampled `traceparent` is always followed."},
+				Doc: "Share of new traces sampled, from 0 to 1; a verified sender's sampled `traceparent` is followed (an unverified one cannot force a trace)."},
 		},
 	}
 

@@ -142,7 +142,33 @@ const (
 // given without userinfo, query and fragment, where credentials live.
 func attemptAttrs(dest *config.Destination, d *store.Delivery) []attribute.KeyValue {
 	as := make([]attribute.KeyValue, 0, 9)
-	as = append(as, semconv.HTTPRequestMethodPost)
+	as = append(as, urlAttrs(dest)...)
+	return append(as,
+		attrAttempt.Int(d.Attempts+1),
+		attrDestination.String(dest.Name),
+		attrRoute.String(d.Route),
+		attrDeliveryID.String(d.ID),
+		attrEventID.String(d.EventID),
+	)
+}
+
+// urlAttrsCache holds the attributes of each destination URL (as shown):
+// parsing and redacting it on every attempt was most of a span's cost.
+var urlAttrsCache sync.Map // urlKey → []attribute.KeyValue
+
+type urlKey struct {
+	url    string
+	secret bool
+}
+
+// urlAttrs are the method and URL attributes of an attempt to dest, built
+// once per URL.
+func urlAttrs(dest *config.Destination) []attribute.KeyValue {
+	k := urlKey{dest.URL, dest.URLSecret}
+	if v, ok := urlAttrsCache.Load(k); ok {
+		return v.([]attribute.KeyValue)
+	}
+	as := []attribute.KeyValue{semconv.HTTPRequestMethodPost}
 	if u, err := url.Parse(dest.URL); err == nil {
 		u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
 		if dest.URLSecret {
@@ -159,13 +185,8 @@ func attemptAttrs(dest *config.Destination, d *store.Delivery) []attribute.KeyVa
 		}
 		as = append(as, semconv.ServerPort(port))
 	}
-	return append(as,
-		attrAttempt.Int(d.Attempts+1),
-		attrDestination.String(dest.Name),
-		attrRoute.String(d.Route),
-		attrDeliveryID.String(d.ID),
-		attrEventID.String(d.EventID),
-	)
+	urlAttrsCache.Store(k, as)
+	return as
 }
 
 // endAttempt records r on its span: the response status and, for a failed

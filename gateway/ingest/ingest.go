@@ -123,8 +123,10 @@ type request struct {
 // transforms), persist the event with its deliveries in one durable write,
 // and answer 202, handing the deliveries to the delivery engine.
 //
-// Each request is a server span with child spans verify, validate, route
-// and store. It continues the sender's traceparent, and so follows the
+// Each request is a server span, which carries what verify, evaluate and
+// route found as attributes (the verifier, the event type, the routes
+// matched, the reason of a refusal), with one child span: store, the
+// durable write. It continues the sender's traceparent, and so follows the
 // sender's sampling decision, only once the request is verified: an
 // unverified sender's trace context is a link on a span sampled by the
 // gateway's own sample_ratio, so nobody can force every request to be
@@ -206,21 +208,15 @@ func (h *Handler) readAndVerify(q *request) (verified, ok bool) {
 	if q.src.Verifier == nil {
 		return false, true
 	}
-	vstart := time.Now()
 	err = q.src.Verifier.Verify(&plugins.Request{Method: q.r.Method, Header: q.r.Header, Body: body}, q.now)
-	vend := time.Now()
 	h.startSpan(q, err == nil)
-	_, vspan := h.tracer.Start(q.ctx, "verify", trace.WithTimestamp(vstart))
-	if vspan.IsRecording() {
-		vspan.SetAttributes(attrVerifier.String(q.src.VerifyPlugin))
-		if err != nil {
-			// The verifier's message is the one the sender gets.
-			vspan.SetStatus(codes.Error, err.Error())
-		}
+	if q.span.IsRecording() {
+		q.span.SetAttributes(attrVerifier.String(q.src.VerifyPlugin))
 	}
-	vspan.End(trace.WithTimestamp(vend))
 	if err != nil {
 		defer q.span.End()
+		// The verifier's message is the one the sender gets (and the
+		// span's hookgate.refusal).
 		h.answer(q, http.StatusUnauthorized, errorBody{Error: err.Error()})
 		return false, false
 	}
@@ -258,31 +254,21 @@ func (h *Handler) startSpan(q *request, trusted bool) {
 }
 
 // evaluate checks the event and evaluates the routes' filters and
-// transforms in one pass (routing.Evaluate); the validate span covers it.
-// It answers a challenge, a body that is not JSON and a rejected event,
-// and then reports false.
+// transforms in one pass (routing.Evaluate). It answers a challenge, a
+// body that is not JSON and a rejected event, and then reports false.
 func (h *Handler) evaluate(q *request) (*routing.Result, bool) {
-	_, vspan := h.tracer.Start(q.ctx, "validate")
 	res, err := routing.Evaluate(q.src, q.r.Header, q.body)
-	if vspan.IsRecording() {
+	if err == nil && q.span.IsRecording() {
 		switch {
-		case err != nil:
-			vspan.SetStatus(codes.Error, err.Error())
 		case res.Challenge != nil:
-			vspan.SetAttributes(attrChallenge.Bool(true))
+			q.span.SetAttributes(attrChallenge.Bool(true))
 		default:
-			vspan.SetAttributes(attrEventType.String(res.EventType))
+			q.span.SetAttributes(attrEventType.String(res.EventType))
 			if res.Rejected() {
-				vspan.SetAttributes(attrProblems.Int(len(res.Problems)))
-				reason := "the event does not match its schema"
-				if res.UnknownEvent {
-					reason = res.UnknownEventError(q.src)
-				}
-				vspan.SetStatus(codes.Error, reason)
+				q.span.SetAttributes(attrProblems.Int(len(res.Problems)))
 			}
 		}
 	}
-	vspan.End()
 	switch {
 	case errors.Is(err, routing.ErrNotJSON):
 		h.answer(q, http.StatusBadRequest, errorBody{Error: err.Error()})
@@ -305,25 +291,20 @@ func (h *Handler) evaluate(q *request) (*routing.Result, bool) {
 	return nil, false
 }
 
-// persist builds the event and its deliveries (the route span) and stores
-// them in one durable write (the store span). Deliveries the delivery
-// engine has room for are stored leased to it. It answers a duplicate and
-// a store failure, and then reports false.
+// persist builds the event and its deliveries and stores them in one
+// durable write (the store span). Deliveries the delivery engine has room
+// for are stored leased to it. It answers a duplicate and a store failure,
+// and then reports false.
 func (h *Handler) persist(q *request, res *routing.Result) (*store.Event, []*store.Delivery, bool) {
-	_, rspan := h.tracer.Start(q.ctx, "route")
 	ev, ds := h.records(q, res, telemetry.TraceParent(q.ctx))
-	if rspan.IsRecording() {
+	if q.span.IsRecording() {
 		var matched []string
 		for _, rr := range res.Routes {
 			if rr.Matched {
 				matched = append(matched, rr.Route.Name)
 			}
 		}
-		rspan.SetAttributes(attrEventID.String(ev.ID), attrRoutesMatched.StringSlice(matched), attrDeliveries.Int(len(ds)))
-	}
-	rspan.End()
-	if q.span.IsRecording() {
-		q.span.SetAttributes(attrEventID.String(ev.ID), attrEventType.String(ev.EventType))
+		q.span.SetAttributes(attrEventID.String(ev.ID), attrRoutesMatched.StringSlice(matched), attrDeliveries.Int(len(ds)))
 	}
 	if h.Handoff != nil {
 		for _, d := range ds {
@@ -345,16 +326,16 @@ func (h *Handler) persist(q *request, res *routing.Result) (*store.Event, []*sto
 	}
 	if sspan.IsRecording() {
 		sspan.SetAttributes(attrEventID.String(ev.ID), attrDeliveries.Int(len(ds)))
-		switch {
-		case errors.Is(err, store.ErrDuplicate):
-			sspan.SetAttributes(attrDuplicateOf.String(first))
-		case err != nil:
+		if err != nil && !errors.Is(err, store.ErrDuplicate) {
 			sspan.SetStatus(codes.Error, err.Error())
 		}
 	}
 	sspan.End()
 	switch {
 	case errors.Is(err, store.ErrDuplicate):
+		if q.span.IsRecording() {
+			q.span.SetAttributes(attrDuplicateOf.String(first))
+		}
 		h.answer(q, http.StatusOK, map[string]any{"id": first, "duplicate": true})
 		return nil, nil, false
 	case err != nil:
@@ -473,6 +454,10 @@ func (h *Handler) answer(q *request, status int, body any) {
 	}
 	h.count(q.ctx, source, status)
 	setStatus(q.span, status)
+	if eb, ok := body.(errorBody); ok && status < 500 && q.span.IsRecording() {
+		// Why the sender was refused: what it is told.
+		q.span.SetAttributes(attrRefusal.String(eb.Error))
+	}
 	q.w.Header().Set("Content-Type", "application/json")
 	q.w.WriteHeader(status)
 	enc := json.NewEncoder(q.w)
@@ -545,6 +530,7 @@ const (
 	attrRoutesMatched = attribute.Key("hookgate.routes_matched")
 	attrDeliveries    = attribute.Key("hookgate.deliveries")
 	attrDuplicateOf   = attribute.Key("hookgate.duplicate_of")
+	attrRefusal       = attribute.Key("hookgate.refusal")
 )
 
 // method is r.Method as http.request.method takes it: a known method, or
