@@ -203,11 +203,11 @@ func TestIngestSpanIsRootWithoutTraceParent(t *testing.T) {
 
 func TestIngestSpanFailures(t *testing.T) {
 	cases := []struct {
-		name       string
-		body       string
-		signature  string
-		status     int
-		reason     string // in the server span's hookgate.refusal
+		name      string
+		body      string
+		signature string
+		status    int
+		reason    string // in the server span's hookgate.refusal
 	}{
 		{name: "bad signature", body: tiktok, signature: "00", status: 401, reason: "signature"},
 		{name: "schema violation", body: `{"type":"creator_insights","status":"success","identifier":"x","connector":"myspace"}`,
