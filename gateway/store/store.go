@@ -164,8 +164,11 @@ type ReplayQuery struct {
 
 // DestinationStats sums up one destination's deliveries and recent
 // attempts (Store.Stats). State counts cover every delivery the store holds
-// (Cleanup deletes old finished ones); attempt figures cover the attempts
-// made at or after the window's start.
+// (Cleanup deletes old finished ones) and are exact. Attempt figures come
+// from per-minute figures (see Figures): they cover the attempts made in
+// the minute that holds the window's start and every later minute, for at
+// most the last 25 hours (StatsRetention); they are exact but for the p99,
+// which is read from a latency histogram.
 type DestinationStats struct {
 	Destination string `json:"destination"`
 	// Deliveries per state, over all stored deliveries.
@@ -182,13 +185,16 @@ type DestinationStats struct {
 	// SuccessRate is Succeeded/Attempts, 0 when there were no attempts.
 	SuccessRate float64 `json:"success_rate"`
 	// MeanLatency and P99Latency are over the window's attempts (0 when
-	// none). P99 is the nearest-rank 99th percentile.
+	// none). MeanLatency is exact. P99Latency approximates the nearest-rank
+	// 99th percentile: within 5% between 100 µs and 5 min, and exact when
+	// the window holds fewer than 100 attempts (it is then the greatest
+	// latency).
 	MeanLatency time.Duration `json:"mean_latency_ns"`
 	P99Latency  time.Duration `json:"p99_latency_ns"`
 }
 
 // P99 returns the nearest-rank 99th percentile of sorted latencies (0 when
-// empty). Stores share it so they agree on the definition.
+// empty): the definition Figures.P99 approximates.
 func P99(sorted []time.Duration) time.Duration {
 	if len(sorted) == 0 {
 		return 0
@@ -197,6 +203,11 @@ func P99(sorted []time.Duration) time.Duration {
 	rank := (99*len(sorted) + 99) / 100
 	return sorted[rank-1]
 }
+
+// StatsRetention is how long stores keep per-minute attempt figures: the
+// longest window the admin API shows (24 hours) and a margin. A window
+// that starts earlier counts from there.
+const StatsRetention = 25 * time.Hour
 
 // Errors callers branch on.
 var (
@@ -275,11 +286,13 @@ type Store interface {
 	// Stats sums up deliveries per destination, sorted by destination:
 	// state counts over every delivery currently stored, attempt figures
 	// (attempts, retries, success rate, mean and p99 latency) over the
-	// attempts with At >= since. A destination appears when it has a
-	// stored delivery.
+	// attempts made in since's minute or later (all kept when since is
+	// zero; see DestinationStats). A destination appears when it has a
+	// stored delivery. Its cost does not grow with the deliveries stored:
+	// stores keep state counters and per-minute figures as they write.
 	Stats(ctx context.Context, since time.Time) ([]DestinationStats, error)
-	// StatsWindows is Stats for several windows in one pass over the
-	// records: its i-th result is what Stats(ctx, sinces[i]) gives.
+	// StatsWindows is Stats for several windows in one read: its i-th
+	// result is what Stats(ctx, sinces[i]) gives.
 	StatsWindows(ctx context.Context, sinces []time.Time) ([][]DestinationStats, error)
 
 	// Ping reports whether the store can take writes.

@@ -97,6 +97,9 @@ func (s *Store) Cleanup(ctx context.Context, cutoff, now time.Time) (int, error)
 					if err := b.deleteEvent(id, ds); err != nil {
 						return err
 					}
+					if err := b.uncount(ds); err != nil {
+						return err
+					}
 					n++
 				}
 				return nil
@@ -109,6 +112,9 @@ func (s *Store) Cleanup(ctx context.Context, cutoff, now time.Time) (int, error)
 		if done {
 			break
 		}
+	}
+	if _, err := s.dropMinutes(now); err != nil {
+		return deleted, s.wrap(op, err)
 	}
 	if deleted > 0 || keys > 0 {
 		s.log.Debug("cleaned up", "events", deleted, "dedupe_keys", keys)

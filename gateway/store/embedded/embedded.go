@@ -87,6 +87,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := s.init(); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open %s: %w", path, err), db.Close())
 	}
+	if err := s.initCounts(); err != nil {
+		return nil, errors.Join(fmt.Errorf("store: open %s: count deliveries: %w", path, err), db.Close())
+	}
 	return s, nil
 }
 
@@ -258,6 +261,9 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 			if err := b.due.Put(d.dueKey, nil); err != nil {
 				return err
 			}
+		}
+		if err := b.countAccepted(ds); err != nil {
+			return err
 		}
 		if rec.dedupeKey != nil {
 			if err := b.dedupe.Put(rec.dedupeKey, rec.dedupeValue); err != nil {
@@ -511,6 +517,9 @@ func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error 
 		a.At = at
 		a.Response = store.Truncate(a.Response, store.ResponsePrefix)
 		if err := b.attempts.Put(attemptKey(id, a.N), encodeAttempt(&a)); err != nil {
+			return err
+		}
+		if err := b.countAttempt(d, o.Status, &a); err != nil {
 			return err
 		}
 		d.Attempts = a.N

@@ -43,10 +43,18 @@ var (
 	bucketDedupeExpiry = []byte("dedupe_expiry")
 	// bucketMeta: small facts about the file (format version, last ping).
 	bucketMeta = []byte("meta")
+	// bucketCounts: destination → its deliveries per state (pending,
+	// retrying, delivered, dead), four big-endian uint64s, changed with
+	// every change of state (counters.go).
+	bucketCounts = []byte("counts")
+	// bucketMinutes: destination, 0x00, big-endian uint64 unix minute → the
+	// figures of the attempts made then (counters.go). Cleanup deletes
+	// those older than store.StatsRetention.
+	bucketMinutes = []byte("minutes")
 
 	allBuckets = [][]byte{
 		bucketEvents, bucketDeliveries, bucketBodies, bucketAttempts, bucketDue, bucketLeases,
-		bucketDead, bucketDedupe, bucketDedupeExpiry, bucketMeta,
+		bucketDead, bucketDedupe, bucketDedupeExpiry, bucketMeta, bucketCounts, bucketMinutes,
 	}
 )
 

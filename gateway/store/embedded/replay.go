@@ -48,6 +48,9 @@ func (b buckets) requeue(d *store.Delivery, now time.Time) error {
 	if err := b.unfileDue(d); err != nil {
 		return err
 	}
+	if err := b.moveCount(d.Destination, d.Status, store.Pending); err != nil {
+		return err
+	}
 	d.Status = store.Pending
 	d.NextAttemptAt = now
 	d.UpdatedAt = now
@@ -240,6 +243,9 @@ func (s *Store) abandon(destination, reason string, now time.Time, nowN uint64, 
 				continue
 			}
 			if err := b.unfileDue(d); err != nil {
+				return err
+			}
+			if err := b.moveCount(d.Destination, d.Status, store.Dead); err != nil {
 				return err
 			}
 			d.Status = store.Dead

@@ -3,6 +3,7 @@ package embedded
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -20,14 +21,10 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.Destination
 }
 
 // StatsWindows sums up deliveries per destination for each window in one
-// read transaction: it walks the deliveries bucket and, for each delivery,
-// its attempts (keyed by delivery id, so the attempts cursor only moves
-// forward), since an attempt's destination is on its delivery.
-//
-// The p99 is exact: it keeps every latency of the window per destination
-// and sorts them, so memory grows with the window's attempts (8 bytes
-// each). That is fine for the embedded store's scale; a histogram or
-// sketch would bound it if it ever is not.
+// read transaction, from the figures the writes keep (counters.go): each
+// destination's state counts, and its attempt figures of every minute
+// since the widest window's start. It reads a key per destination and per
+// minute, however many deliveries the file holds.
 func (s *Store) StatsWindows(ctx context.Context, sinces []time.Time) ([][]store.DestinationStats, error) {
 	const op = "stats"
 	if err := s.usable(ctx); err != nil {
@@ -36,38 +33,38 @@ func (s *Store) StatsWindows(ctx context.Context, sinces []time.Time) ([][]store
 	var sb *store.StatsBuilder
 	err := s.db.View(func(tx *bolt.Tx) error {
 		sb = store.NewStatsBuilder(sinces)
-		earliest := sb.Earliest()
-		b := bucketsOf(tx)
-		ac := b.attempts.Cursor()
-		ak, av := ac.First()
-		scanned := 0
-		dc := b.deliveries.Cursor()
-		for k, v := dc.First(); k != nil; k, v = dc.Next() {
-			if scanned++; scanned%4096 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
+		states := [...]store.Status{store.Pending, store.Retrying, store.Delivered, store.Dead}
+		var dests []string
+		err := tx.Bucket(bucketCounts).ForEach(func(k, v []byte) error {
+			if len(v) != 32 {
+				return corrupt("counts of "+string(k), errFiguresShort)
 			}
-			var d store.Delivery
-			if err := decodeDelivery(v, &d); err != nil {
-				return corrupt("delivery "+string(k), err)
+			for i, st := range states {
+				sb.Count(string(k), st, int(binary.BigEndian.Uint64(v[8*i:])))
 			}
-			sb.Count(d.Destination, d.Status, 1)
-			// Skip attempts of deliveries no longer stored, then read
-			// this delivery's. Ids never hold 0x00, so prefix order is
-			// delivery order.
-			prefix := attemptPrefix(string(k))
-			if ak != nil && bytes.Compare(ak, prefix) < 0 {
-				ak, av = ac.Seek(prefix)
+			dests = append(dests, string(k))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		c := tx.Bucket(bucketMinutes).Cursor()
+		var f store.Figures
+		for _, dest := range dests {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			for ; ak != nil && bytes.HasPrefix(ak, prefix); ak, av = ac.Next() {
-				var a store.Attempt
-				if err := decodeAttempt(av, &a); err != nil {
-					return corrupt("attempt", err)
+			prefix := timedPrefix(dest)
+			for k, v := c.Seek(minuteKey(dest, sb.EarliestMinute())); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+				if len(k) != len(prefix)+8 {
+					continue
 				}
-				if !a.At.Before(earliest) {
-					sb.Attempt(d.Destination, a.At, a.N, a.StatusCode, a.Latency)
+				clear(f.Hist)
+				f = store.Figures{Hist: f.Hist}
+				if err := decodeMinute(v, &f); err != nil {
+					return corrupt("attempt figures of "+dest, err)
 				}
+				sb.Minute(dest, int64(binary.BigEndian.Uint64(k[len(prefix):])), &f)
 			}
 		}
 		return nil

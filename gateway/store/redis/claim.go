@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -103,9 +102,9 @@ func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error 
 		nextText, nextUS = timeText(next), micros(next)
 	}
 	base := s.k.dest(dest)
+	lat, bucket, minute := figureArgs(&a)
 	c := call(scriptComplete, base+":due", base, id, string(o.Status), av, timeText(a.At), micros(a.At),
-		nextText, nextUS, a.StatusCode, a.Error, o.DeadReason,
-		strconv.Itoa(a.StatusCode)+":"+strconv.FormatInt(int64(a.Latency), 10))
+		nextText, nextUS, a.StatusCode, a.Error, o.DeadReason, lat, bucket, minute)
 	if err := s.calls.do(ctx, c); err != nil {
 		return s.wrap(op, err)
 	}

@@ -43,7 +43,8 @@ func (s *Store) Cleanup(ctx context.Context, cutoff, now time.Time) (int, error)
 			return deleted, s.wrap(op, err)
 		}
 	}
-	// Attempt figures older than the cutoff go, on every destination.
+	// The attempt-figures sets earlier versions kept go, on every
+	// destination (scriptDrop without ids).
 	dests, err := s.destinations(ctx)
 	if err != nil {
 		return deleted, s.wrap(op, err)

@@ -21,8 +21,7 @@ local base = ARGV[1]
 local function dkey(id) return base .. ':dlv:' .. id end
 local function skey(st) return base .. ':s:' .. st end
 local function finished(st) return st == 'delivered' or st == 'dead' end
--- unfile removes id from every index but its status set's and the
--- attempt-stats set.
+-- unfile removes id from every index but its status set.
 local function unfile(id)
   redis.call('ZREM', base .. ':due', id)
   redis.call('ZREM', base .. ':lease', id)
@@ -171,9 +170,10 @@ return n
 
 // scriptComplete records an attempt and files the delivery by its outcome.
 // ARGV: base, id, status, attempt JSON, at text, at µs, next text, next µs,
-// last HTTP status, last error, dead reason, stats suffix ("code:latency").
-// Returns "ok", "notfound" or "conflict".
-var scriptComplete = goredis.NewScript(luaCommon + `
+// last HTTP status, last error, dead reason, then the attempt's figures
+// (figureArgs: latency ns, latency bucket, minute). Returns "ok",
+// "notfound" or "conflict".
+var scriptComplete = goredis.NewScript(luaCommon + luaFigures + `
 local id, status = ARGV[2], ARGV[3]
 local k = dkey(id)
 local old = redis.call('HGET', k, 'st')
@@ -182,7 +182,7 @@ if finished(old) then return 'conflict' end
 unfile(id)
 local n = redis.call('HINCRBY', k, 'n', 1)
 redis.call('RPUSH', base .. ':att:' .. id, ARGV[4])
-redis.call('ZADD', base .. ':atts', ARGV[6], id .. ':' .. n .. ':' .. ARGV[12])
+figures(n, ARGV[9], ARGV[12], ARGV[13], ARGV[14])
 setstatus(id, old, status)
 redis.call('HSET', k, 'up', ARGV[5], 'uu', ARGV[6], 'ls', ARGV[9], 'le', ARGV[10])
 if status == 'retrying' then
@@ -242,7 +242,8 @@ return {n, #ids + moved}
 `)
 
 // scriptDrop deletes finished deliveries last updated before the cutoff,
-// with their attempts, and forgets attempt figures older than the cutoff.
+// with their attempts, and the attempt-figures set earlier versions kept
+// (…:atts, no longer read: luaFigures replaced it).
 // ARGV: base, cutoff µs, then ids. Returns how many ids it could not
 // delete (unfinished or updated since).
 var scriptDrop = goredis.NewScript(luaCommon + `
@@ -261,7 +262,7 @@ for i = 3, #ARGV do
     end
   end
 end
-redis.call('ZREMRANGEBYSCORE', base .. ':atts', '-inf', '(' .. ARGV[2])
+redis.call('UNLINK', base .. ':atts')
 return kept
 `)
 

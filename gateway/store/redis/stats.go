@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -20,16 +21,13 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.Destination
 	return w[0], nil
 }
 
-// StatsWindows sums up deliveries per destination for each window in one
-// pipeline: the sizes of each destination's four status sets, and its
-// attempts since the widest window's start from the attempt-figures set
-// (scored by the attempt's time in microseconds, each member
-// "delivery:n:status code:latency ns").
-//
-// The p99 is exact: it keeps the window's latencies per destination (8
-// bytes each) and sorts them. Cleanup forgets attempt figures older than
-// its cutoff (the retention), so a window that starts earlier counts from
-// there.
+// StatsWindows sums up deliveries per destination for each window in two
+// round trips, whatever the number of deliveries stored: the sizes of
+// each destination's four status sets and the minutes it has attempt
+// figures of since the widest window's start (…:mins), then the hashes of
+// those figures (written by scriptComplete: see luaFigures), an hour's
+// (…:hr:HOUR) for each hour no window starts inside, else the minutes'
+// (…:m:MINUTE). A day's window reads about 25 hashes per destination.
 func (s *Store) StatsWindows(ctx context.Context, sinces []time.Time) ([][]store.DestinationStats, error) {
 	const op = "stats"
 	if err := s.usable(ctx); err != nil {
@@ -39,66 +37,150 @@ func (s *Store) StatsWindows(ctx context.Context, sinces []time.Time) ([][]store
 	if err != nil {
 		return nil, s.wrap(op, err)
 	}
-	// Scores are microseconds: a window starts at its since's microsecond,
-	// as ZRANGEBYSCORE's bound does.
-	micro := make([]time.Time, len(sinces))
-	for i, t := range sinces {
-		if !t.IsZero() {
-			micro[i] = time.UnixMicro(t.UnixMicro())
-		}
+	sb := store.NewStatsBuilder(sinces)
+	if len(dests) == 0 {
+		return sb.Windows(), nil
 	}
-	sb := store.NewStatsBuilder(micro)
-	type cmds struct {
-		counts [4]*goredis.IntCmd
-		atts   *goredis.ZSliceCmd
+	from := "-inf"
+	if m := sb.EarliestMinute(); m > -1<<53 {
+		from = strconv.FormatInt(m, 10)
 	}
-	all := make([]cmds, len(dests))
-	from := minScore(sb.Earliest(), false)
+	counts := make([][4]*goredis.IntCmd, len(dests))
+	mins := make([]*goredis.StringSliceCmd, len(dests))
 	pipe := s.rdb.Pipeline()
 	for i, d := range dests {
 		base := s.k.dest(d)
 		for j, st := range statuses {
-			all[i].counts[j] = pipe.ZCard(ctx, base+":s:"+string(st))
+			counts[i][j] = pipe.ZCard(ctx, base+":s:"+string(st))
 		}
-		all[i].atts = pipe.ZRangeByScoreWithScores(ctx, base+":atts", &goredis.ZRangeBy{Min: from, Max: "+inf"})
+		mins[i] = pipe.ZRangeByScore(ctx, base+":mins", &goredis.ZRangeBy{Min: from, Max: "+inf"})
 	}
-	if len(dests) > 0 {
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, s.wrap(op, err)
+	}
+	// An hour that a window starts inside of is read by its minutes.
+	split := map[int64]bool{}
+	for _, m := range sb.Starts() {
+		if h := floorDiv(m, 60); m != h*60 {
+			split[h] = true
+		}
+	}
+	type span struct {
+		dest  string
+		first int64 // minute
+		cmd   *goredis.MapStringStringCmd
+	}
+	var spans []span
+	pipe = s.rdb.Pipeline()
+	for i, d := range dests {
+		for j, st := range statuses {
+			sb.Count(d, st, int(counts[i][j].Val()))
+		}
+		base := s.k.dest(d)
+		lastHour := int64(math.MinInt64)
+		for _, v := range mins[i].Val() {
+			m, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				continue
+			}
+			h := floorDiv(m, 60)
+			switch {
+			case split[h]:
+				spans = append(spans, span{d, m, pipe.HGetAll(ctx, base+":m:"+v)})
+			case h != lastHour:
+				spans = append(spans, span{d, h * 60, pipe.HGetAll(ctx, base+":hr:"+strconv.FormatInt(h, 10))})
+			}
+			lastHour = h
+		}
+	}
+	if len(spans) > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
 			return nil, s.wrap(op, err)
 		}
 	}
-	for i, d := range dests {
-		for j, st := range statuses {
-			sb.Count(d, st, int(all[i].counts[j].Val()))
-		}
-		for _, z := range all[i].atts.Val() {
-			m, _ := z.Member.(string)
-			n, code, lat, ok := parseAttemptFigure(m)
-			if !ok {
-				continue
-			}
-			sb.Attempt(d, time.UnixMicro(int64(z.Score)), n, code, lat)
+	var f store.Figures
+	for _, sp := range spans {
+		clear(f.Hist)
+		f = store.Figures{Hist: f.Hist}
+		if parseFigures(sp.cmd.Val(), &f) {
+			sb.Minute(sp.dest, sp.first, &f)
 		}
 	}
 	return sb.Windows(), nil
 }
 
-// parseAttemptFigure reads a member of the attempt-figures set from its
-// end, since a delivery id may hold colons.
-func parseAttemptFigure(m string) (n, code int, lat time.Duration, ok bool) {
-	parts := make([]string, 3)
-	for i := 2; i >= 0; i-- {
-		j := strings.LastIndexByte(m, ':')
-		if j < 0 {
-			return 0, 0, 0, false
+// floorDiv is a/b rounded down.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// parseFigures adds the fields of a minute's hash to f; ok is false when
+// the hash is gone (expired) or damaged.
+func parseFigures(h map[string]string, f *store.Figures) bool {
+	num := func(k string) int64 {
+		n, _ := strconv.ParseInt(h[k], 10, 64)
+		return n
+	}
+	n := num("n")
+	if n <= 0 {
+		return false
+	}
+	f.RetryAttempts += num("retries")
+	f.Succeeded += num("ok")
+	f.AddLatency(n, time.Duration(num("lat_sum")), time.Duration(num("lat_min")), time.Duration(num("lat_max")))
+	for k, v := range h {
+		if rest, ok := strings.CutPrefix(k, "h"); ok {
+			i, err1 := strconv.Atoi(rest)
+			c, err2 := strconv.ParseInt(v, 10, 64)
+			if err1 == nil && err2 == nil {
+				f.AddBucket(i, c)
+			}
 		}
-		parts[i], m = m[j+1:], m[:j]
 	}
-	n, err1 := strconv.Atoi(parts[0])
-	code, err2 := strconv.Atoi(parts[1])
-	ns, err3 := strconv.ParseInt(parts[2], 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil {
-		return 0, 0, 0, false
-	}
-	return n, code, time.Duration(ns), true
+	return true
+}
+
+// luaFigures is scriptComplete's helper that counts an attempt in its
+// destination's figures of its minute and of its hour: the hashes
+// …:m:MINUTE and …:hr:HOUR (unix minute, unix hour) with the fields n
+// (attempts), retries (N > 1), ok (2xx), lat_sum, lat_min, lat_max (ns)
+// and h<i> (attempts in latency bucket i, see store.LatencyBucket), and
+// the sorted set …:mins of the minutes that have figures (scored by the
+// minute). Each expires store.StatsRetention after its last write; …:mins
+// also forgets its older minutes at each write. Its arguments: the
+// attempt's number n, HTTP status (0: none), latency ns, latency bucket,
+// minute.
+var luaFigures = `
+local function figures(n, code, lat, bucket, minute)
+  local ttl = ` + strconv.Itoa(int(store.StatsRetention/time.Second)) + `
+  local hour = string.format('%d', math.floor(tonumber(minute) / 60))
+  local l = tonumber(lat)
+  code = tonumber(code)
+  for _, k in ipairs({base .. ':m:' .. minute, base .. ':hr:' .. hour}) do
+    redis.call('HINCRBY', k, 'n', 1)
+    if n > 1 then redis.call('HINCRBY', k, 'retries', 1) end
+    if code and code >= 200 and code < 300 then redis.call('HINCRBY', k, 'ok', 1) end
+    redis.call('HINCRBY', k, 'lat_sum', lat)
+    local ext = redis.call('HMGET', k, 'lat_min', 'lat_max')
+    if not ext[1] or l < tonumber(ext[1]) then redis.call('HSET', k, 'lat_min', lat) end
+    if not ext[2] or l > tonumber(ext[2]) then redis.call('HSET', k, 'lat_max', lat) end
+    redis.call('HINCRBY', k, 'h' .. bucket, 1)
+    redis.call('EXPIRE', k, ttl)
+  end
+  local ms = base .. ':mins'
+  redis.call('ZADD', ms, minute, minute)
+  redis.call('ZREMRANGEBYSCORE', ms, '-inf', '(' .. (tonumber(minute) - ` + strconv.Itoa(int(store.StatsRetention/time.Minute)) + `))
+  redis.call('EXPIRE', ms, ttl)
+end
+`
+
+// figureArgs are scriptComplete's last arguments for attempt a (see
+// luaFigures): latency ns, latency bucket, minute.
+func figureArgs(a *store.Attempt) (lat int64, bucket int, minute int64) {
+	d := max(a.Latency, 0)
+	return int64(d), store.LatencyBucket(d), store.Minute(a.At)
 }
