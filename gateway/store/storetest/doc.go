@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite of store.Store: every store
 // (embedded, Redis) runs Run against itself, as io's implementations run
-// iotest, and Bench for its Accept throughput.
+// iotest, Bench for its Accept throughput and BenchStats for the cost of
+// Stats at a million deliveries.
 //
 // It owns the executable reading of the contract in gateway/store and must
 // not depend on any one store: stores are reached only through the open
