@@ -102,22 +102,23 @@ func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error 
 		nextText, nextUS = timeText(next), micros(next)
 	}
 	base := s.k.dest(dest)
-	lat, bucket, minute := figureArgs(&a)
 	c := call(scriptComplete, base+":due", base, id, string(o.Status), av, timeText(a.At), micros(a.At),
-		nextText, nextUS, a.StatusCode, a.Error, o.DeadReason, lat, bucket, minute)
+		nextText, nextUS, a.StatusCode, a.Error, o.DeadReason)
 	if err := s.calls.do(ctx, c); err != nil {
 		return s.wrap(op, err)
 	}
 	s.forget(id)
-	switch res, _ := c.cmd.Text(); res {
-	case "ok":
+	n, err := c.cmd.Int64()
+	switch {
+	case err != nil:
+		return s.wrap(op, corrupt("complete reply", err))
+	case n > 0:
+		s.figs.add(dest, int(n), &a)
 		return nil
-	case "notfound":
+	case n == 0:
 		return s.wrap(op, store.ErrNotFound)
-	case "conflict":
-		return s.wrap(op, fmt.Errorf("%w: delivery is finished", store.ErrConflict))
 	default:
-		return s.wrap(op, corrupt("complete reply", fmt.Errorf("%q", res)))
+		return s.wrap(op, fmt.Errorf("%w: delivery is finished", store.ErrConflict))
 	}
 }
 

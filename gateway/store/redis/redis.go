@@ -49,6 +49,7 @@ type Store struct {
 	wg    sync.WaitGroup
 	acc   committer
 	calls batcher
+	figs  figures
 	// dests caches which destination a claimed delivery belongs to, so
 	// Complete finds its keys without a lookup (see destOf). A cache only:
 	// a miss asks Redis.
@@ -101,6 +102,7 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	s.acc.start(s, bg)
 	s.calls.start(s)
 	s.wg.Go(func() { s.recoverLoop(bg) })
+	s.wg.Go(func() { s.figuresLoop(bg) })
 	return s, nil
 }
 
@@ -192,9 +194,11 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	s.stop()
 	s.acc.close()
 	s.calls.close()
+	// The background work stops after the last Complete, so the figures'
+	// last flush has them all.
+	s.stop()
 	s.wg.Wait()
 	if err := s.rdb.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)

@@ -170,19 +170,18 @@ return n
 
 // scriptComplete records an attempt and files the delivery by its outcome.
 // ARGV: base, id, status, attempt JSON, at text, at µs, next text, next µs,
-// last HTTP status, last error, dead reason, then the attempt's figures
-// (figureArgs: latency ns, latency bucket, minute). Returns "ok",
-// "notfound" or "conflict".
-var scriptComplete = goredis.NewScript(luaCommon + luaFigures + `
+// last HTTP status, last error, dead reason. Returns the attempt's number
+// (its position in the delivery's attempts), 0 for a delivery not found or
+// -1 for one already finished.
+var scriptComplete = goredis.NewScript(luaCommon + `
 local id, status = ARGV[2], ARGV[3]
 local k = dkey(id)
 local old = redis.call('HGET', k, 'st')
-if not old then return 'notfound' end
-if finished(old) then return 'conflict' end
+if not old then return 0 end
+if finished(old) then return -1 end
 unfile(id)
 local n = redis.call('HINCRBY', k, 'n', 1)
 redis.call('RPUSH', base .. ':att:' .. id, ARGV[4])
-figures(n, ARGV[9], ARGV[12], ARGV[13], ARGV[14])
 setstatus(id, old, status)
 redis.call('HSET', k, 'up', ARGV[5], 'uu', ARGV[6], 'ls', ARGV[9], 'le', ARGV[10])
 if status == 'retrying' then
@@ -195,7 +194,7 @@ else
   redis.call('HSET', k, 'nx', '', 'du', '', 'dr', ARGV[11])
   redis.call('ZADD', base .. ':dead', ARGV[6], id)
 end
-return 'ok'
+return n
 `)
 
 // scriptRequeue makes finished deliveries pending again, due at now.
@@ -295,6 +294,6 @@ return #keys
 
 // allScripts are loaded together after a NOSCRIPT (a restarted Redis).
 var allScripts = []*goredis.Script{
-	scriptPut, scriptEvent, scriptConfirm, scriptClaim, scriptComplete, scriptRelease,
+	scriptPut, scriptEvent, scriptConfirm, scriptClaim, scriptComplete, scriptRelease, scriptFigures,
 	scriptRequeue, scriptAbandon, scriptDrop, scriptDropEvents, scriptExpireDedupe,
 }

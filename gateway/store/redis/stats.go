@@ -25,7 +25,7 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.Destination
 // round trips, whatever the number of deliveries stored: the sizes of
 // each destination's four status sets and the minutes it has attempt
 // figures of since the widest window's start (…:mins), then the hashes of
-// those figures (written by scriptComplete: see luaFigures), an hour's
+// those figures (written by scriptFigures), an hour's
 // (…:hr:HOUR) for each hour no window starts inside, else the minutes'
 // (…:m:MINUTE). A day's window reads about 25 hashes per destination.
 func (s *Store) StatsWindows(ctx context.Context, sinces []time.Time) ([][]store.DestinationStats, error) {
@@ -35,6 +35,10 @@ func (s *Store) StatsWindows(ctx context.Context, sinces []time.Time) ([][]store
 	}
 	dests, err := s.destinations(ctx)
 	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	// This instance's attempts count at once.
+	if err := s.flushFigures(ctx); err != nil {
 		return nil, s.wrap(op, err)
 	}
 	sb := store.NewStatsBuilder(sinces)
@@ -144,42 +148,40 @@ func parseFigures(h map[string]string, f *store.Figures) bool {
 	return true
 }
 
-// luaFigures is scriptComplete's helper that counts an attempt in its
-// destination's figures of its minute and of its hour: the hashes
-// …:m:MINUTE and …:hr:HOUR (unix minute, unix hour) with the fields n
-// (attempts), retries (N > 1), ok (2xx), lat_sum, lat_min, lat_max (ns)
-// and h<i> (attempts in latency bucket i, see store.LatencyBucket), and
-// the sorted set …:mins of the minutes that have figures (scored by the
-// minute). Each expires store.StatsRetention after its last write; …:mins
-// also forgets its older minutes at each write. Its arguments: the
-// attempt's number n, HTTP status (0: none), latency ns, latency bucket,
-// minute.
-var luaFigures = `
-local function figures(n, code, lat, bucket, minute)
-  local ttl = ` + strconv.Itoa(int(store.StatsRetention/time.Second)) + `
-  local hour = string.format('%d', math.floor(tonumber(minute) / 60))
-  local l = tonumber(lat)
-  code = tonumber(code)
-  for _, k in ipairs({base .. ':m:' .. minute, base .. ':hr:' .. hour}) do
-    redis.call('HINCRBY', k, 'n', 1)
-    if n > 1 then redis.call('HINCRBY', k, 'retries', 1) end
-    if code and code >= 200 and code < 300 then redis.call('HINCRBY', k, 'ok', 1) end
-    redis.call('HINCRBY', k, 'lat_sum', lat)
-    local ext = redis.call('HMGET', k, 'lat_min', 'lat_max')
-    if not ext[1] or l < tonumber(ext[1]) then redis.call('HSET', k, 'lat_min', lat) end
-    if not ext[2] or l > tonumber(ext[2]) then redis.call('HSET', k, 'lat_max', lat) end
-    redis.call('HINCRBY', k, 'h' .. bucket, 1)
-    redis.call('EXPIRE', k, ttl)
-  end
-  local ms = base .. ':mins'
-  redis.call('ZADD', ms, minute, minute)
-  redis.call('ZREMRANGEBYSCORE', ms, '-inf', '(' .. (tonumber(minute) - ` + strconv.Itoa(int(store.StatsRetention/time.Minute)) + `))
-  redis.call('EXPIRE', ms, ttl)
+// scriptFigures adds one destination's attempt figures of one minute,
+// gathered by an instance (see figures), to the hashes …:m:MINUTE and
+// …:hr:HOUR (unix minute, unix hour) with the fields n (attempts),
+// retries (N > 1), ok (2xx), lat_sum, lat_min, lat_max (ns) and h<i>
+// (attempts in latency bucket i, see store.LatencyBucket), and the minute
+// to the sorted set …:mins of the minutes that have figures (scored by
+// the minute). Each expires store.StatsRetention after its last write;
+// …:mins also forgets its older minutes at each write. ARGV: base,
+// minute, hour, n, retries, ok, lat_sum, lat_min, lat_max, then pairs of
+// bucket and count.
+var scriptFigures = goredis.NewScript(`
+local base, minute, hour = ARGV[1], ARGV[2], ARGV[3]
+local ttl = ` + strconv.Itoa(int(store.StatsRetention/time.Second)) + `
+local lmin, lmax = tonumber(ARGV[8]), tonumber(ARGV[9])
+for _, k in ipairs({base .. ':m:' .. minute, base .. ':hr:' .. hour}) do
+  redis.call('HINCRBY', k, 'n', ARGV[4])
+  if ARGV[5] ~= '0' then redis.call('HINCRBY', k, 'retries', ARGV[5]) end
+  if ARGV[6] ~= '0' then redis.call('HINCRBY', k, 'ok', ARGV[6]) end
+  redis.call('HINCRBY', k, 'lat_sum', ARGV[7])
+  local ext = redis.call('HMGET', k, 'lat_min', 'lat_max')
+  if not ext[1] or lmin < tonumber(ext[1]) then redis.call('HSET', k, 'lat_min', ARGV[8]) end
+  if not ext[2] or lmax > tonumber(ext[2]) then redis.call('HSET', k, 'lat_max', ARGV[9]) end
+  for i = 10, #ARGV, 2 do redis.call('HINCRBY', k, 'h' .. ARGV[i], ARGV[i + 1]) end
+  redis.call('EXPIRE', k, ttl)
 end
-`
+local ms = base .. ':mins'
+redis.call('ZADD', ms, minute, minute)
+redis.call('ZREMRANGEBYSCORE', ms, '-inf', '(' .. (tonumber(minute) - ` + strconv.Itoa(int(store.StatsRetention/time.Minute)) + `))
+redis.call('EXPIRE', ms, ttl)
+return 0
+`)
 
-// figureArgs are scriptComplete's last arguments for attempt a (see
-// luaFigures): latency ns, latency bucket, minute.
+// figureArgs are what the figures of attempt a count: latency ns, latency
+// bucket, minute.
 func figureArgs(a *store.Attempt) (lat int64, bucket int, minute int64) {
 	d := max(a.Latency, 0)
 	return int64(d), store.LatencyBucket(d), store.Minute(a.At)

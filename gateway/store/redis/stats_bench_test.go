@@ -61,9 +61,9 @@ func fillStats(s *Store, n int, now time.Time) error {
 				if st == store.Retrying {
 					next = micros(now.Add(time.Hour))
 				}
-				lat, bucket, minute := figureArgs(&a)
+				s.figs.add(d.Destination, j+1, &a)
 				completes = append(completes, call(scriptComplete, base+":due", base, d.ID, string(st), av,
-					timeText(a.At), micros(a.At), next, next, a.StatusCode, a.Error, "", lat, bucket, minute))
+					timeText(a.At), micros(a.At), next, next, a.StatusCode, a.Error, ""))
 			}
 		}
 		var calls []*scriptCall
@@ -75,6 +75,9 @@ func fillStats(s *Store, n int, now time.Time) error {
 			return err
 		}
 		if err := s.runScripts(ctx, completes); err != nil {
+			return err
+		}
+		if err := s.flushFigures(ctx); err != nil {
 			return err
 		}
 	}
