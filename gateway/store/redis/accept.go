@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -64,6 +65,8 @@ type acceptReq struct {
 	hasDlvs bool
 	// leased are the deliveries given with a LeaseUntil.
 	leased []*store.Delivery
+	// dests are the destinations its event script registers.
+	dests []string
 
 	done    chan struct{}
 	firstID string
@@ -176,10 +179,15 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 		ddExpires = micros(received.Add(dd.Window))
 	}
 	req.bucket = eventBucket(ev.ID, ev.Source, ddName)
-	req.event = []any{ev.ID, evRec, idxJSON, micros(received), "", pendRec, ddName, ddExpires}
+	// Destinations this process registered already are not sent again.
+	var newDests []string
 	for _, d := range dests {
-		req.event = append(req.event, d)
+		if !s.destKnown(d) {
+			newDests = append(newDests, d)
+		}
 	}
+	req.dests = newDests
+	req.event = []any{ev.ID, evRec, idxJSON, micros(received), "", pendRec, ddName, ddExpires, strings.Join(newDests, "\x00")}
 	return req, nil
 }
 
@@ -223,17 +231,26 @@ func (s *Store) recoverAccepts(ctx context.Context, cutoff time.Time) (int, erro
 		if len(ids) == 0 {
 			continue
 		}
+		// The recovery copy is the event's field p (a key of its own,
+		// …:pend:ID, before).
 		pipe := s.rdb.Pipeline()
-		for _, id := range ids {
-			pipe.Get(ctx, base+":pend:"+id)
+		copies := make([]*goredis.StringCmd, len(ids))
+		olds := make([]*goredis.StringCmd, len(ids))
+		for i, id := range ids {
+			copies[i] = pipe.HGet(ctx, base+":evt:"+id, "p")
+			olds[i] = pipe.Get(ctx, base+":pend:"+id)
 		}
-		cmds, _ := pipe.Exec(ctx)
+		pipe.Exec(ctx) // errors are on the commands
 		puts := map[string][]any{}
 		var done []any
-		for i, c := range cmds {
-			v, err := c.(*goredis.StringCmd).Result()
+		var oldKeys []string
+		for i := range ids {
+			v, err := copies[i].Result()
 			if err != nil {
-				continue // confirmed meanwhile, or unreadable now
+				if v, err = olds[i].Result(); err != nil {
+					continue // confirmed meanwhile, or unreadable now
+				}
+				oldKeys = append(oldKeys, base+":pend:"+ids[i])
 			}
 			pend, err := decodePend([]byte(v))
 			if err != nil {
@@ -266,6 +283,9 @@ func (s *Store) recoverAccepts(ctx context.Context, cutoff time.Time) (int, erro
 			if err := s.runScripts(ctx, []*scriptCall{c}); err != nil {
 				return total, err
 			}
+		}
+		for _, k := range oldKeys {
+			s.rdb.Del(ctx, k)
 		}
 		total += len(done)
 	}

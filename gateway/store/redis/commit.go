@@ -3,6 +3,8 @@ package redis
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/hookgate/hookgate/gateway/store"
@@ -96,32 +98,55 @@ func (c *committer) write(batch []*acceptReq, carry map[int][]any) map[int][]any
 		close(r.done)
 	}
 
-	// Step 1: the events, with their dedupe checks.
+	// Step 1: the events, with their dedupe checks: one script per
+	// bucket.
 	accepted := micros(s.now())
-	calls := make([]*scriptCall, len(batch))
-	for i, r := range batch {
-		base := s.k.bucket(r.bucket)
+	byBucket := map[int][]*acceptReq{}
+	var buckets []int
+	for _, r := range batch {
 		r.event[4] = accepted
-		calls[i] = call(scriptEvent, base+":events", append([]any{base}, r.event...)...)
+		if byBucket[r.bucket] == nil {
+			buckets = append(buckets, r.bucket)
+		}
+		byBucket[r.bucket] = append(byBucket[r.bucket], r)
+	}
+	calls := make([]*scriptCall, len(buckets))
+	for i, b := range buckets {
+		base := s.k.bucket(b)
+		args := make([]any, 0, 1+eventFields*len(byBucket[b]))
+		args = append(args, base)
+		for _, r := range byBucket[b] {
+			args = append(args, r.event...)
+		}
+		calls[i] = call(scriptEvent, base+":events", args...)
 	}
 	err := s.runScripts(ctx, append(c.confirmCalls(carry), calls...))
 	var next []*acceptReq
-	for i, r := range batch {
+	for i, b := range buckets {
+		rs := byBucket[b]
 		res, cerr := calls[i].cmd.StringSlice()
-		switch {
-		case cerr != nil:
-			if err != nil {
-				cerr = errors.Join(cerr, err)
+		if cerr == nil && len(res) != len(rs) {
+			cerr = corrupt("event script reply", fmt.Errorf("%d results for %d events", len(res), len(rs)))
+		}
+		for j, r := range rs {
+			switch {
+			case cerr != nil:
+				if err != nil {
+					cerr = errors.Join(cerr, err)
+				}
+				finish(r, "", cerr)
+			case strings.HasPrefix(res[j], "dup "):
+				finish(r, strings.TrimPrefix(res[j], "dup "), store.ErrDuplicate)
+			case res[j] == "exists":
+				finish(r, "", errors.Join(store.ErrConflict, errors.New("event exists")))
+			default:
+				s.destsKnown(r.dests)
+				if !r.hasDlvs {
+					finish(r, "", nil)
+				} else {
+					next = append(next, r)
+				}
 			}
-			finish(r, "", cerr)
-		case len(res) == 2 && res[0] == "dup":
-			finish(r, res[1], store.ErrDuplicate)
-		case len(res) == 1 && res[0] == "exists":
-			finish(r, "", errors.Join(store.ErrConflict, errors.New("event exists")))
-		case !r.hasDlvs:
-			finish(r, "", nil)
-		default:
-			next = append(next, r)
 		}
 	}
 	if len(next) == 0 {

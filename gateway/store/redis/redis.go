@@ -55,6 +55,22 @@ type Store struct {
 	// a miss asks Redis.
 	destMu sync.Mutex
 	dests  map[string]string
+	// registered are the destinations this process has seen registered
+	// in …:dests, so an Accept does not register them again.
+	registered sync.Map // string → struct{}
+}
+
+// destKnown reports whether this process registered dest already.
+func (s *Store) destKnown(dest string) bool {
+	_, ok := s.registered.Load(dest)
+	return ok
+}
+
+// destsKnown remembers destinations an event script registered.
+func (s *Store) destsKnown(dests []string) {
+	for _, d := range dests {
+		s.registered.Store(d, struct{}{})
+	}
 }
 
 // Open connects to the Redis at rawURL: redis://[user:password@]host:port/db

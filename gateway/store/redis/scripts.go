@@ -86,46 +86,70 @@ end
 return made
 `)
 
-// scriptEvent stores an event in its bucket, after its dedupe check.
-// ARGV: base, id, event JSON, delivery index JSON, received µs, accepted µs
-// (wall clock, for recovery), recovery payload ("" without deliveries),
-// dedupe key ("" for none), dedupe expiry µs, then destination names.
-// Returns {"ok"}, {"dup", first id} or {"exists"}.
+// scriptEvent stores the events of one bucket, each after its dedupe
+// check, in order (so the second of two events with one dedupe key in a
+// batch is its duplicate). ARGV: base, then per event eventFields values:
+// id, event record, delivery index JSON, received µs, accepted µs (wall
+// clock, for recovery), recovery copy ("" without deliveries), dedupe key
+// ("" for none), dedupe expiry µs, destination names joined by NUL.
+// Returns per event "ok", "dup <first id>" or "exists". The recovery copy
+// is the event hash's field p, and the event is in …:pend until
+// scriptConfirm.
 var scriptEvent = goredis.NewScript(`
-local base, id = ARGV[1], ARGV[2]
-local dd = ARGV[8]
-if dd ~= '' then
-  local v = redis.call('GET', base .. ':dd:' .. dd)
-  if v then
-    local sp = string.find(v, ' ', 1, true)
-    if sp and tonumber(string.sub(v, sp + 1)) > tonumber(ARGV[5]) then
-      return {'dup', string.sub(v, 1, sp - 1)}
+local base = ARGV[1]
+local out = {}
+for i = 2, #ARGV, ` + eventFieldsLua + ` do
+  local id, dd = ARGV[i], ARGV[i + 6]
+  local res
+  if dd ~= '' then
+    local v = redis.call('GET', base .. ':dd:' .. dd)
+    if v then
+      local sp = string.find(v, ' ', 1, true)
+      if sp and tonumber(string.sub(v, sp + 1)) > tonumber(ARGV[i + 3]) then
+        res = 'dup ' .. string.sub(v, 1, sp - 1)
+      end
     end
   end
+  if not res then
+    local ek = base .. ':evt:' .. id
+    if redis.call('EXISTS', ek) == 1 then
+      res = 'exists'
+    else
+      if ARGV[i + 5] ~= '' then
+        redis.call('HSET', ek, 'j', ARGV[i + 1], 'd', ARGV[i + 2], 'p', ARGV[i + 5])
+        redis.call('ZADD', base .. ':pend', ARGV[i + 4], id)
+      else
+        redis.call('HSET', ek, 'j', ARGV[i + 1], 'd', ARGV[i + 2])
+      end
+      redis.call('ZADD', base .. ':events', ARGV[i + 3], id)
+      if dd ~= '' then
+        redis.call('SET', base .. ':dd:' .. dd, id .. ' ' .. ARGV[i + 7])
+        redis.call('ZADD', base .. ':ddx', ARGV[i + 7], dd)
+      end
+      for d in string.gmatch(ARGV[i + 8], '[^%z]+') do redis.call('SADD', base .. ':dests', d) end
+      res = 'ok'
+    end
+  end
+  out[#out + 1] = res
 end
-local ek = base .. ':evt:' .. id
-if redis.call('EXISTS', ek) == 1 then return {'exists'} end
-redis.call('HSET', ek, 'j', ARGV[3], 'd', ARGV[4])
-redis.call('ZADD', base .. ':events', ARGV[5], id)
-if ARGV[7] ~= '' then
-  redis.call('SET', base .. ':pend:' .. id, ARGV[7])
-  redis.call('ZADD', base .. ':pend', ARGV[6], id)
-end
-if dd ~= '' then
-  redis.call('SET', base .. ':dd:' .. dd, id .. ' ' .. ARGV[9])
-  redis.call('ZADD', base .. ':ddx', ARGV[9], dd)
-end
-for i = 10, #ARGV do redis.call('SADD', base .. ':dests', ARGV[i]) end
-return {'ok'}
+return out
 `)
 
+// eventFields is how many ARGV values scriptEvent takes per event.
+const (
+	eventFields    = 9
+	eventFieldsLua = "9"
+)
+
 // scriptConfirm ends the recovery window of accepted events whose
-// deliveries are all stored. ARGV: base, then event ids.
+// deliveries are all stored: drops them from …:pend and their recovery
+// copies (the event's field p). ARGV: base, then event ids.
 var scriptConfirm = goredis.NewScript(`
 local base = ARGV[1]
 for i = 2, #ARGV do
-  redis.call('ZREM', base .. ':pend', ARGV[i])
-  redis.call('DEL', base .. ':pend:' .. ARGV[i])
+  if redis.call('ZREM', base .. ':pend', ARGV[i]) == 1 then
+    redis.call('HDEL', base .. ':evt:' .. ARGV[i], 'p')
+  end
 end
 return 0
 `)
@@ -179,21 +203,26 @@ local k = dkey(id)
 local old = redis.call('HGET', k, 'st')
 if not old then return 0 end
 if finished(old) then return -1 end
-unfile(id)
+-- Unfinished: it is in the due or the lease set, not in dead or done.
+redis.call('ZREM', base .. ':due', id)
+redis.call('ZREM', base .. ':lease', id)
 local n = redis.call('HINCRBY', k, 'n', 1)
 redis.call('RPUSH', base .. ':att:' .. id, ARGV[4])
-setstatus(id, old, status)
-redis.call('HSET', k, 'up', ARGV[5], 'uu', ARGV[6], 'ls', ARGV[9], 'le', ARGV[10])
+if old ~= status then
+  redis.call('ZREM', skey(old), id)
+  redis.call('ZADD', skey(status), 0, id)
+end
+local nx, du, dr = '', '', ''
 if status == 'retrying' then
-  redis.call('HSET', k, 'nx', ARGV[7], 'du', ARGV[8], 'dr', '')
+  nx, du = ARGV[7], ARGV[8]
   redis.call('ZADD', base .. ':due', ARGV[8], id)
 elseif status == 'delivered' then
-  redis.call('HSET', k, 'nx', '', 'du', '', 'dr', '')
   redis.call('ZADD', base .. ':done', ARGV[6], id)
 else
-  redis.call('HSET', k, 'nx', '', 'du', '', 'dr', ARGV[11])
+  dr = ARGV[11]
   redis.call('ZADD', base .. ':dead', ARGV[6], id)
 end
+redis.call('HSET', k, 'st', status, 'up', ARGV[5], 'uu', ARGV[6], 'ls', ARGV[9], 'le', ARGV[10], 'nx', nx, 'du', du, 'dr', dr)
 return n
 `)
 
