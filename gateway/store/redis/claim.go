@@ -101,17 +101,13 @@ func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error 
 	if o.Status == store.Retrying {
 		nextText, nextUS = timeText(next), micros(next)
 	}
-	base := s.k.dest(dest)
-	c := call(scriptComplete, base+":due", base, id, string(o.Status), av, timeText(a.At), micros(a.At),
-		nextText, nextUS, a.StatusCode, a.Error, o.DeadReason)
-	if err := s.calls.do(ctx, c); err != nil {
+	n, err := s.completes.do(ctx, dest, []any{id, string(o.Status), av, timeText(a.At), micros(a.At),
+		nextText, nextUS, a.StatusCode, a.Error, o.DeadReason})
+	if err != nil {
 		return s.wrap(op, err)
 	}
 	s.forget(id)
-	n, err := c.cmd.Int64()
 	switch {
-	case err != nil:
-		return s.wrap(op, corrupt("complete reply", err))
 	case n > 0:
 		s.figs.add(dest, int(n), &a)
 		return nil

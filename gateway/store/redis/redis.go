@@ -45,11 +45,12 @@ type Store struct {
 	log    *slog.Logger
 	closed atomic.Bool
 	// stop ends the background goroutines; wg waits for them.
-	stop  context.CancelFunc
-	wg    sync.WaitGroup
-	acc   committer
-	calls batcher
-	figs  figures
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+	acc       committer
+	calls     batcher
+	completes completer
+	figs      figures
 	// dests caches which destination a claimed delivery belongs to, so
 	// Complete finds its keys without a lookup (see destOf). A cache only:
 	// a miss asks Redis.
@@ -117,6 +118,7 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	s.stop = stop
 	s.acc.start(s, bg)
 	s.calls.start(s)
+	s.completes.start(s)
 	s.wg.Go(func() { s.recoverLoop(bg) })
 	s.wg.Go(func() { s.figuresLoop(bg) })
 	return s, nil
@@ -212,6 +214,7 @@ func (s *Store) Close() error {
 	}
 	s.acc.close()
 	s.calls.close()
+	s.completes.close()
 	// The background work stops after the last Complete, so the figures'
 	// last flush has them all.
 	s.stop()

@@ -192,39 +192,52 @@ end
 return n
 `)
 
-// scriptComplete records an attempt and files the delivery by its outcome.
-// ARGV: base, id, status, attempt JSON, at text, at µs, next text, next µs,
-// last HTTP status, last error, dead reason. Returns the attempt's number
-// (its position in the delivery's attempts), 0 for a delivery not found or
-// -1 for one already finished.
+// scriptComplete records attempts of one destination's deliveries and
+// files each delivery by its outcome. ARGV: base, then per attempt
+// completeFields values: id, status, attempt JSON, at text, at µs, next
+// text, next µs, last HTTP status, last error, dead reason. Returns per
+// attempt its number (its position in the delivery's attempts), 0 for a
+// delivery not found or -1 for one already finished.
 var scriptComplete = goredis.NewScript(luaCommon + `
-local id, status = ARGV[2], ARGV[3]
-local k = dkey(id)
-local old = redis.call('HGET', k, 'st')
-if not old then return 0 end
-if finished(old) then return -1 end
--- Unfinished: it is in the due or the lease set, not in dead or done.
-redis.call('ZREM', base .. ':due', id)
-redis.call('ZREM', base .. ':lease', id)
-local n = redis.call('HINCRBY', k, 'n', 1)
-redis.call('RPUSH', base .. ':att:' .. id, ARGV[4])
-if old ~= status then
-  redis.call('ZREM', skey(old), id)
-  redis.call('ZADD', skey(status), 0, id)
+local function complete(i)
+  local id, status = ARGV[i], ARGV[i + 1]
+  local k = dkey(id)
+  local old = redis.call('HGET', k, 'st')
+  if not old then return 0 end
+  if finished(old) then return -1 end
+  -- Unfinished: it is in the due or the lease set, not in dead or done.
+  redis.call('ZREM', base .. ':due', id)
+  redis.call('ZREM', base .. ':lease', id)
+  local n = redis.call('HINCRBY', k, 'n', 1)
+  redis.call('RPUSH', base .. ':att:' .. id, ARGV[i + 2])
+  if old ~= status then
+    redis.call('ZREM', skey(old), id)
+    redis.call('ZADD', skey(status), 0, id)
+  end
+  local nx, du, dr = '', '', ''
+  if status == 'retrying' then
+    nx, du = ARGV[i + 5], ARGV[i + 6]
+    redis.call('ZADD', base .. ':due', du, id)
+  elseif status == 'delivered' then
+    redis.call('ZADD', base .. ':done', ARGV[i + 4], id)
+  else
+    dr = ARGV[i + 9]
+    redis.call('ZADD', base .. ':dead', ARGV[i + 4], id)
+  end
+  redis.call('HSET', k, 'st', status, 'up', ARGV[i + 3], 'uu', ARGV[i + 4], 'ls', ARGV[i + 7], 'le', ARGV[i + 8],
+    'nx', nx, 'du', du, 'dr', dr)
+  return n
 end
-local nx, du, dr = '', '', ''
-if status == 'retrying' then
-  nx, du = ARGV[7], ARGV[8]
-  redis.call('ZADD', base .. ':due', ARGV[8], id)
-elseif status == 'delivered' then
-  redis.call('ZADD', base .. ':done', ARGV[6], id)
-else
-  dr = ARGV[11]
-  redis.call('ZADD', base .. ':dead', ARGV[6], id)
-end
-redis.call('HSET', k, 'st', status, 'up', ARGV[5], 'uu', ARGV[6], 'ls', ARGV[9], 'le', ARGV[10], 'nx', nx, 'du', du, 'dr', dr)
-return n
+local out = {}
+for i = 2, #ARGV, ` + completeFieldsLua + ` do out[#out + 1] = complete(i) end
+return out
 `)
+
+// completeFields is how many ARGV values scriptComplete takes per attempt.
+const (
+	completeFields    = 10
+	completeFieldsLua = "10"
+)
 
 // scriptRequeue makes finished deliveries pending again, due at now.
 // ARGV: base, now µs, now text, only dead ("1": Replay) or any finished
