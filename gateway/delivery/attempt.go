@@ -82,6 +82,15 @@ func sendTraced(ctx context.Context, tracer trace.Tracer, client *http.Client, d
 // sendRequest makes the attempt of sendTraced, within ctx's span.
 func sendRequest(ctx context.Context, client *http.Client, dest *config.Destination, d *store.Delivery, now func() time.Time) result {
 	r := result{At: now()}
+	// The client's transport is called directly, with the client's
+	// timeout as the request's deadline: Client.Do's redirect handling,
+	// which copies every request's headers, is never used (redirects are
+	// not followed).
+	if client.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, client.Timeout)
+		defer cancel()
+	}
 	req, err := NewRequest(ctx, dest, d.ID, r.At, d.Body)
 	if err != nil {
 		// The config was validated, so this is unexpected; the message of
@@ -95,7 +104,11 @@ func sendRequest(ctx context.Context, client *http.Client, dest *config.Destinat
 		req.Header.Set("traceparent", tp)
 	}
 	start := time.Now()
-	resp, err := client.Do(req)
+	rt := client.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		r.Latency = time.Since(start)
 		r.End = now()
