@@ -379,7 +379,7 @@ func TestTracingInJaeger(t *testing.T) {
 						n++
 					}
 				}
-				return n >= 3 && len(spans) >= 5
+				return n >= 3 && len(spans) >= 4
 			})
 			byName := map[string][]jaegerSpan{}
 			for _, s := range spans {
@@ -402,10 +402,8 @@ func TestTracingInJaeger(t *testing.T) {
 			if c := in.tag("http.response.status_code"); c != float64(202) {
 				t.Errorf("ingest span status code %v", c)
 			}
-			for _, child := range []string{"store"} {
-				if len(byName[child]) != 1 || byName[child][0].parent() != in.SpanID {
-					t.Errorf("want one %s span under the ingest span; spans: %v", child, keysOf(byName))
-				}
+			if len(spans) != 4 {
+				t.Errorf("spans %v, want the ingest span and three attempts", keysOf(byName))
 			}
 
 			attempts := byName["deliver flaky"]

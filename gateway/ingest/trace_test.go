@@ -130,32 +130,14 @@ func TestIngestSpansContinueSendersTrace(t *testing.T) {
 		t.Errorf("server span status %v", srv.Status())
 	}
 
-	// One child span, the durable write; the other stages are the server
-	// span's attributes.
-	if len(spans) != 2 {
-		t.Errorf("spans %v, want the server span and store", keys(spans))
-	}
-	for _, name := range []string{"store"} {
-		s := spans[name]
-		if s == nil {
-			t.Errorf("no %s span", name)
-			continue
-		}
-		if s.Parent().SpanID() != srv.SpanContext().SpanID() {
-			t.Errorf("%s span's parent is not the server span", name)
-		}
-		if s.SpanKind() != trace.SpanKindInternal {
-			t.Errorf("%s span kind %v", name, s.SpanKind())
-		}
-		if s.Status().Code == codes.Error {
-			t.Errorf("%s span status %v", name, s.Status())
-		}
+	// One span: the stages are its attributes.
+	if len(spans) != 1 {
+		t.Errorf("spans %v, want the server span alone", keys(spans))
 	}
 	wantAttr(t, srv, "hookgate.verifier", "hmac")
 	wantAttr(t, srv, "hookgate.event_type", "creator_insights")
 	wantAttr(t, srv, "hookgate.routes_matched", "tiktok,all")
 	wantAttr(t, srv, "hookgate.deliveries", 2)
-	wantAttr(t, spans["store"], "hookgate.event_id", out["id"])
 
 	// The event and each delivery keep the ingest span's context, not the
 	// sender's.
@@ -244,8 +226,8 @@ func TestIngestSpanFailures(t *testing.T) {
 			if !strings.Contains(refusal, c.reason) {
 				t.Errorf("hookgate.refusal %q, want it to say %q", refusal, c.reason)
 			}
-			if spans["store"] != nil {
-				t.Error("a store span for a refused request")
+			if len(spans) != 1 {
+				t.Errorf("spans %v, want the server span alone", keys(spans))
 			}
 		})
 	}
@@ -259,12 +241,9 @@ func TestIngestStoreDownMarksServerSpanError(t *testing.T) {
 		t.Fatalf("status %d: %v", status, out)
 	}
 	spans := byName(t, f.spans.Ended())
-	if s := spans["store"]; s == nil || s.Status().Code != codes.Error {
-		t.Errorf("store span %v, want status Error", s)
-	}
 	srv := spans["POST /in/influship"]
-	if srv.Status().Code != codes.Error {
-		t.Errorf("server span status %v, want Error for a 503", srv.Status())
+	if srv.Status().Code != codes.Error || !strings.Contains(srv.Status().Description, "store") {
+		t.Errorf("server span status %v, want Error saying what the store said", srv.Status())
 	}
 	wantAttr(t, srv, "error.type", "503")
 }
