@@ -170,7 +170,8 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 		return nil, fmt.Errorf("encode event: %w", err)
 	}
 	var pendRec []byte
-	if len(pend) > 0 {
+	if len(pend) > 0 && s.cluster {
+		// Only a cluster's two-step Accept needs the recovery copy.
 		pendRec = encodePend(pend)
 	}
 	ddName, ddExpires := "", ""

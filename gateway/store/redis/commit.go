@@ -89,6 +89,10 @@ func (c *committer) run() {
 // with this batch's first pipeline. It returns this batch's, when more
 // Accepts wait (else it drops them at once).
 func (c *committer) write(batch []*acceptReq, carry map[int][]any) map[int][]any {
+	if !c.s.cluster {
+		c.writeOne(batch)
+		return nil
+	}
 	s := c.s
 	// Not c.ctx: a batch taken before Close still gets written.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), batchTimeout)
@@ -221,5 +225,55 @@ func (c *committer) confirm(ids map[int][]any) {
 	defer cancel()
 	if err := c.s.runScripts(ctx, c.confirmCalls(ids)); err != nil {
 		c.s.log.Debug("confirm accepted events", "error", err)
+	}
+}
+
+// writeOne stores a batch on a single Redis with one script (scriptAccept)
+// and answers each of its Accepts: events and deliveries in one step, so
+// no recovery copy is needed.
+func (c *committer) writeOne(batch []*acceptReq) {
+	s := c.s
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), batchTimeout)
+	defer cancel()
+	accepted := micros(s.now())
+	args := make([]any, 0, len(batch)*(2+eventFields+2*(1+putFields)))
+	for _, r := range batch {
+		r.event[4] = accepted
+		args = append(args, s.k.bucket(r.bucket))
+		args = append(args, r.event...)
+		n := 0
+		for _, a := range r.puts {
+			n += len(a) / putFields
+		}
+		args = append(args, n)
+		for dest, a := range r.puts {
+			base := s.k.dest(dest)
+			for i := 0; i+putFields <= len(a); i += putFields {
+				args = append(args, base)
+				args = append(args, a[i:i+putFields]...)
+			}
+		}
+	}
+	cl := call(scriptAccept, s.k.bucket(batch[0].bucket)+":events", args...)
+	err := s.runScripts(ctx, []*scriptCall{cl})
+	res, cerr := cl.cmd.StringSlice()
+	if cerr == nil && len(res) != len(batch) {
+		cerr = corrupt("accept script reply", fmt.Errorf("%d results for %d events", len(res), len(batch)))
+	}
+	if cerr != nil && err != nil {
+		cerr = errors.Join(cerr, err)
+	}
+	for i, r := range batch {
+		switch {
+		case cerr != nil:
+			r.err = cerr
+		case strings.HasPrefix(res[i], "dup "):
+			r.firstID, r.err = strings.TrimPrefix(res[i], "dup "), store.ErrDuplicate
+		case res[i] == "exists":
+			r.err = errors.Join(store.ErrConflict, errors.New("event exists"))
+		default:
+			s.destsKnown(r.dests)
+		}
+		close(r.done)
 	}
 }

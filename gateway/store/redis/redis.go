@@ -45,8 +45,11 @@ type Store struct {
 	log    *slog.Logger
 	closed atomic.Bool
 	// stop ends the background goroutines; wg waits for them.
-	stop      context.CancelFunc
-	wg        sync.WaitGroup
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+	// cluster: keys of different hash tags live on different nodes, so
+	// an Accept takes two steps (see Accept); a single Redis takes one.
+	cluster   bool
 	acc       committer
 	calls     batcher
 	completes completer
@@ -98,12 +101,14 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	_, cluster := rdb.(*goredis.ClusterClient)
 	s := &Store{
-		rdb:   rdb,
-		k:     keys{prefix: opts.Prefix},
-		now:   opts.Now,
-		log:   opts.Logger.With("component", "store", "redis", where),
-		dests: map[string]string{},
+		rdb:     rdb,
+		cluster: cluster,
+		k:       keys{prefix: opts.Prefix},
+		now:     opts.Now,
+		log:     opts.Logger.With("component", "store", "redis", where),
+		dests:   map[string]string{},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

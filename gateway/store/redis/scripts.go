@@ -135,6 +135,75 @@ end
 return out
 `)
 
+// scriptAccept stores a batch of events with their deliveries in one
+// script, for a single Redis (on a cluster, keys of different hash tags
+// live on different nodes, and an Accept takes scriptEvent and scriptPut
+// with a recovery copy between them). ARGV: per event, its bucket's base,
+// scriptEvent's eventFields values (no recovery copy), the number of its
+// deliveries, then per delivery its destination's base and scriptPut's
+// putFields values. Returns per event what scriptEvent does; the
+// deliveries are stored only with "ok".
+var scriptAccept = goredis.NewScript(`
+local out = {}
+local i = 1
+while i <= #ARGV do
+  local base = ARGV[i]
+  local id, dd = ARGV[i + 1], ARGV[i + 7]
+  local res
+  if dd ~= '' then
+    local v = redis.call('GET', base .. ':dd:' .. dd)
+    if v then
+      local sp = string.find(v, ' ', 1, true)
+      if sp and tonumber(string.sub(v, sp + 1)) > tonumber(ARGV[i + 4]) then
+        res = 'dup ' .. string.sub(v, 1, sp - 1)
+      end
+    end
+  end
+  local ek = base .. ':evt:' .. id
+  if not res and redis.call('EXISTS', ek) == 1 then res = 'exists' end
+  if not res then
+    redis.call('HSET', ek, 'j', ARGV[i + 2], 'd', ARGV[i + 3])
+    redis.call('ZADD', base .. ':events', ARGV[i + 4], id)
+    if dd ~= '' then
+      redis.call('SET', base .. ':dd:' .. dd, id .. ' ' .. ARGV[i + 8])
+      redis.call('ZADD', base .. ':ddx', ARGV[i + 8], dd)
+    end
+    for d in string.gmatch(ARGV[i + 9], '[^%z]+') do redis.call('SADD', base .. ':dests', d) end
+    res = 'ok'
+  end
+  local n = tonumber(ARGV[i + 10])
+  local j = i + 11
+  if res == 'ok' then
+    for _ = 1, n do
+      local dbase, did = ARGV[j], ARGV[j + 1]
+      local k = dbase .. ':dlv:' .. did
+      if redis.call('EXISTS', k) == 0 then
+        redis.call('HSET', k, 'r', ARGV[j + 3], 'st', 'pending', 'up', ARGV[j + 4], 'uu', ARGV[j + 5],
+          'nx', ARGV[j + 6], 'du', ARGV[j + 2], 'n', 0, 'ls', 0, 'le', '', 'dr', '')
+        if ARGV[j + 7] ~= '' then
+          redis.call('ZADD', dbase .. ':lease', ARGV[j + 7], did)
+        else
+          redis.call('ZADD', dbase .. ':due', ARGV[j + 2], did)
+        end
+        redis.call('ZADD', dbase .. ':s:pending', 0, did)
+      end
+      j = j + 1 + ` + putFieldsLua + `
+    end
+  else
+    j = j + n * (1 + ` + putFieldsLua + `)
+  end
+  out[#out + 1] = res
+  i = j
+end
+return out
+`)
+
+// putFields is how many ARGV values scriptPut takes per delivery.
+const (
+	putFields    = 7
+	putFieldsLua = "7"
+)
+
 // eventFields is how many ARGV values scriptEvent takes per event.
 const (
 	eventFields    = 9
@@ -336,6 +405,6 @@ return #keys
 
 // allScripts are loaded together after a NOSCRIPT (a restarted Redis).
 var allScripts = []*goredis.Script{
-	scriptPut, scriptEvent, scriptConfirm, scriptClaim, scriptComplete, scriptRelease, scriptFigures,
+	scriptPut, scriptEvent, scriptConfirm, scriptClaim, scriptComplete, scriptRelease, scriptFigures, scriptAccept,
 	scriptRequeue, scriptAbandon, scriptDrop, scriptDropEvents, scriptExpireDedupe,
 }
