@@ -144,6 +144,7 @@ gateway() {
 	local t0 e0=0 out t1 e1=0
 	t0=$(cpu_ticks "$pid")
 	[[ -n $extra ]] && e0=$(cpu_ticks "$extra")
+	[[ $extra_name == redis-server ]] && redis-cli -p "$redis_port" config resetstat >/dev/null
 	out=$(cd "$dir" && BENCH_LISTEN=$listen "$hg" bench -config "$cfg" -source bench -url "http://$listen/in/bench" \
 		"${args[@]}" -json "$event" 2>/dev/null)
 	t1=$(cpu_ticks "$pid")
@@ -158,6 +159,13 @@ gateway() {
 	events=$(field "$out" 'accepted')
 	us=$(( (t1 - t0) * 1000000 / hz / events ))
 	[[ -n $extra ]] && eus=$(( (e1 - e0) * 1000000 / hz / events )) && more=" $extra_name $eus µs/event"
+	if [[ $extra_name == redis-server ]]; then
+		# Redis commands per event, scripts' own calls included (INFO
+		# commandstats: EVALSHA and what each script calls).
+		local cmds
+		cmds=$(redis-cli -p "$redis_port" info commandstats | awk -F'[:=,]' '/^cmdstat_/ && $1 !~ /config|info/ {n += $3} END {print n}')
+		more="$more, $(python3 -c "print(round($cmds / $events, 1))") Redis commands/event"
+	fi
 	# CPU per event against the durable relay's: the gateway's own, plus
 	# Redis's for the Redis row (Jaeger's is the collector's, not counted).
 	cpu=$us
@@ -174,11 +182,13 @@ sed -e 's|listen       = "127.0.0.1:8080"|listen       = env("BENCH_LISTEN", "12
 
 jaeger_pid=""
 redis_pid=""
+redis_port=""
 otlp=""
 for s in "${suites[@]}"; do
 	case "$s" in
 	redis)
 		port=$(free_port)
+		redis_port=$port
 		redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
 			--dir "$work" --logfile "$work/redis.log" &
 		redis_pid=$!

@@ -66,25 +66,33 @@ end
 // ARGV: base, then per delivery: id, due µs, r, up text, up µs, nx text,
 // lease end µs ("": not leased; else it goes to the lease set, as a claim
 // would file it). Returns how many it created.
-var scriptPut = goredis.NewScript(luaCommon + `
+var scriptPut = goredis.NewScript(luaPut + `
 local made = 0
-for i = 2, #ARGV, 7 do
-  local id = ARGV[i]
-  local k = dkey(id)
-  if redis.call('EXISTS', k) == 0 then
-    redis.call('HSET', k, 'r', ARGV[i+2], 'st', 'pending', 'up', ARGV[i+3], 'uu', ARGV[i+4],
-      'nx', ARGV[i+5], 'du', ARGV[i+1], 'n', 0, 'ls', 0, 'le', '', 'dr', '')
-    if ARGV[i+6] ~= '' then
-      redis.call('ZADD', base .. ':lease', ARGV[i+6], id)
-    else
-      redis.call('ZADD', base .. ':due', ARGV[i+1], id)
-    end
-    redis.call('ZADD', skey('pending'), 0, id)
-    made = made + 1
-  end
+for i = 2, #ARGV, ` + putFieldsLua + ` do
+  made = made + put(ARGV[1], i)
 end
 return made
 `)
+
+// luaPut defines put(base, i): it creates the delivery whose scriptPut
+// values start at ARGV[i] in the destination of base, unless it exists,
+// and returns 1 when it did.
+const luaPut = `
+local function put(base, i)
+  local id = ARGV[i]
+  local k = base .. ':dlv:' .. id
+  if redis.call('EXISTS', k) == 1 then return 0 end
+  redis.call('HSET', k, 'r', ARGV[i + 2], 'st', 'pending', 'up', ARGV[i + 3], 'uu', ARGV[i + 4],
+    'nx', ARGV[i + 5], 'du', ARGV[i + 1], 'n', 0, 'ls', 0, 'le', '', 'dr', '')
+  if ARGV[i + 6] ~= '' then
+    redis.call('ZADD', base .. ':lease', ARGV[i + 6], id)
+  else
+    redis.call('ZADD', base .. ':due', ARGV[i + 1], id)
+  end
+  redis.call('ZADD', base .. ':s:pending', 0, id)
+  return 1
+end
+`
 
 // scriptEvent stores the events of one bucket, each after its dedupe
 // check, in order (so the second of two events with one dedupe key in a
@@ -95,45 +103,44 @@ return made
 // Returns per event "ok", "dup <first id>" or "exists". The recovery copy
 // is the event hash's field p, and the event is in …:pend until
 // scriptConfirm.
-var scriptEvent = goredis.NewScript(`
-local base = ARGV[1]
+var scriptEvent = goredis.NewScript(luaEvent + `
 local out = {}
-for i = 2, #ARGV, ` + eventFieldsLua + ` do
+for i = 2, #ARGV, ` + eventFieldsLua + ` do out[#out + 1] = storeEvent(ARGV[1], i) end
+return out
+`)
+
+// luaEvent defines storeEvent(base, i): it stores, in the bucket of base,
+// the event whose scriptEvent values start at ARGV[i] after its dedupe
+// check, and returns "ok", "dup <first id>" or "exists".
+const luaEvent = `
+local function storeEvent(base, i)
   local id, dd = ARGV[i], ARGV[i + 6]
-  local res
   if dd ~= '' then
     local v = redis.call('GET', base .. ':dd:' .. dd)
     if v then
       local sp = string.find(v, ' ', 1, true)
       if sp and tonumber(string.sub(v, sp + 1)) > tonumber(ARGV[i + 3]) then
-        res = 'dup ' .. string.sub(v, 1, sp - 1)
+        return 'dup ' .. string.sub(v, 1, sp - 1)
       end
     end
   end
-  if not res then
-    local ek = base .. ':evt:' .. id
-    if redis.call('EXISTS', ek) == 1 then
-      res = 'exists'
-    else
-      if ARGV[i + 5] ~= '' then
-        redis.call('HSET', ek, 'j', ARGV[i + 1], 'd', ARGV[i + 2], 'p', ARGV[i + 5])
-        redis.call('ZADD', base .. ':pend', ARGV[i + 4], id)
-      else
-        redis.call('HSET', ek, 'j', ARGV[i + 1], 'd', ARGV[i + 2])
-      end
-      redis.call('ZADD', base .. ':events', ARGV[i + 3], id)
-      if dd ~= '' then
-        redis.call('SET', base .. ':dd:' .. dd, id .. ' ' .. ARGV[i + 7])
-        redis.call('ZADD', base .. ':ddx', ARGV[i + 7], dd)
-      end
-      for d in string.gmatch(ARGV[i + 8], '[^%z]+') do redis.call('SADD', base .. ':dests', d) end
-      res = 'ok'
-    end
+  local ek = base .. ':evt:' .. id
+  if redis.call('EXISTS', ek) == 1 then return 'exists' end
+  if ARGV[i + 5] ~= '' then
+    redis.call('HSET', ek, 'j', ARGV[i + 1], 'd', ARGV[i + 2], 'p', ARGV[i + 5])
+    redis.call('ZADD', base .. ':pend', ARGV[i + 4], id)
+  else
+    redis.call('HSET', ek, 'j', ARGV[i + 1], 'd', ARGV[i + 2])
   end
-  out[#out + 1] = res
+  redis.call('ZADD', base .. ':events', ARGV[i + 3], id)
+  if dd ~= '' then
+    redis.call('SET', base .. ':dd:' .. dd, id .. ' ' .. ARGV[i + 7])
+    redis.call('ZADD', base .. ':ddx', ARGV[i + 7], dd)
+  end
+  for d in string.gmatch(ARGV[i + 8], '[^%z]+') do redis.call('SADD', base .. ':dests', d) end
+  return 'ok'
 end
-return out
-`)
+`
 
 // scriptAccept stores a batch of events with their deliveries in one
 // script, for a single Redis (on a cluster, keys of different hash tags
@@ -143,54 +150,16 @@ return out
 // deliveries, then per delivery its destination's base and scriptPut's
 // putFields values. Returns per event what scriptEvent does; the
 // deliveries are stored only with "ok".
-var scriptAccept = goredis.NewScript(`
+var scriptAccept = goredis.NewScript(luaEvent + luaPut + `
 local out = {}
 local i = 1
 while i <= #ARGV do
-  local base = ARGV[i]
-  local id, dd = ARGV[i + 1], ARGV[i + 7]
-  local res
-  if dd ~= '' then
-    local v = redis.call('GET', base .. ':dd:' .. dd)
-    if v then
-      local sp = string.find(v, ' ', 1, true)
-      if sp and tonumber(string.sub(v, sp + 1)) > tonumber(ARGV[i + 4]) then
-        res = 'dup ' .. string.sub(v, 1, sp - 1)
-      end
-    end
-  end
-  local ek = base .. ':evt:' .. id
-  if not res and redis.call('EXISTS', ek) == 1 then res = 'exists' end
-  if not res then
-    redis.call('HSET', ek, 'j', ARGV[i + 2], 'd', ARGV[i + 3])
-    redis.call('ZADD', base .. ':events', ARGV[i + 4], id)
-    if dd ~= '' then
-      redis.call('SET', base .. ':dd:' .. dd, id .. ' ' .. ARGV[i + 8])
-      redis.call('ZADD', base .. ':ddx', ARGV[i + 8], dd)
-    end
-    for d in string.gmatch(ARGV[i + 9], '[^%z]+') do redis.call('SADD', base .. ':dests', d) end
-    res = 'ok'
-  end
-  local n = tonumber(ARGV[i + 10])
-  local j = i + 11
-  if res == 'ok' then
-    for _ = 1, n do
-      local dbase, did = ARGV[j], ARGV[j + 1]
-      local k = dbase .. ':dlv:' .. did
-      if redis.call('EXISTS', k) == 0 then
-        redis.call('HSET', k, 'r', ARGV[j + 3], 'st', 'pending', 'up', ARGV[j + 4], 'uu', ARGV[j + 5],
-          'nx', ARGV[j + 6], 'du', ARGV[j + 2], 'n', 0, 'ls', 0, 'le', '', 'dr', '')
-        if ARGV[j + 7] ~= '' then
-          redis.call('ZADD', dbase .. ':lease', ARGV[j + 7], did)
-        else
-          redis.call('ZADD', dbase .. ':due', ARGV[j + 2], did)
-        end
-        redis.call('ZADD', dbase .. ':s:pending', 0, did)
-      end
-      j = j + 1 + ` + putFieldsLua + `
-    end
-  else
-    j = j + n * (1 + ` + putFieldsLua + `)
+  local res = storeEvent(ARGV[i], i + 1)
+  local n = tonumber(ARGV[i + 1 + ` + eventFieldsLua + `])
+  local j = i + 2 + ` + eventFieldsLua + `
+  for _ = 1, n do
+    if res == 'ok' then put(ARGV[j], j + 1) end
+    j = j + 1 + ` + putFieldsLua + `
   end
   out[#out + 1] = res
   i = j
