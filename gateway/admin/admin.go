@@ -225,8 +225,8 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var err error
-	if query.Limit, err = intParam(q.Get("limit"), 50, 1, 1000); err != nil {
-		writeError(w, http.StatusBadRequest, "limit must be a number from 1 to 1000")
+	if query.Limit, err = intParam(q.Get("limit"), store.DefaultLimit, 1, store.MaxLimit); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("limit must be a number from 1 to %d", store.MaxLimit))
 		return
 	}
 	if query.Since, query.Until, err = timeRange(q.Get("since"), q.Get("until")); err != nil {

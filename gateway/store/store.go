@@ -11,6 +11,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -144,6 +145,48 @@ type Query struct {
 	Limit int
 	// Cursor continues a previous page: the NextCursor it returned.
 	Cursor string
+}
+
+// Page sizes of a listing (Query.Limit).
+const (
+	DefaultLimit = 50
+	MaxLimit     = 1000
+)
+
+// Check reports a query no store can answer: a status that is not one of
+// the four (wrapping ErrInvalid).
+func (q *Query) Check() error {
+	if q.Status != "" && !q.Status.Valid() {
+		return fmt.Errorf("%w: status %q", ErrInvalid, q.Status)
+	}
+	return nil
+}
+
+// PageSize is the page size q asks for: DefaultLimit for 0 or less, at
+// most MaxLimit.
+func (q *Query) PageSize() int {
+	switch {
+	case q.Limit <= 0:
+		return DefaultLimit
+	case q.Limit > MaxLimit:
+		return MaxLimit
+	}
+	return q.Limit
+}
+
+// Matches reports whether q's filters select d.
+func (q *Query) Matches(d *Delivery) bool {
+	switch {
+	case q.Status != "" && d.Status != q.Status,
+		q.Destination != "" && d.Destination != q.Destination,
+		q.Route != "" && d.Route != q.Route,
+		q.Source != "" && d.Source != q.Source,
+		q.EventType != "" && d.EventType != q.EventType,
+		!q.Since.IsZero() && d.CreatedAt.Before(q.Since),
+		!q.Until.IsZero() && !d.CreatedAt.Before(q.Until):
+		return false
+	}
+	return true
 }
 
 // Page is one page of deliveries, newest first.

@@ -2,17 +2,10 @@ package embedded
 
 import (
 	"context"
-	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/hookgate/hookgate/gateway/store"
-)
-
-// Page sizes of Deliveries.
-const (
-	defaultLimit = 50
-	maxLimit     = 1000
 )
 
 // maxScan bounds the rows one Deliveries call reads, so a filter that
@@ -20,21 +13,6 @@ const (
 // remapping of a growing file) for long. A page that hits it is short but
 // carries a NextCursor.
 const maxScan = 200_000
-
-// matches reports whether d is one q lists.
-func matches(d *store.Delivery, q *store.Query) bool {
-	switch {
-	case q.Status != "" && d.Status != q.Status,
-		q.Destination != "" && d.Destination != q.Destination,
-		q.Route != "" && d.Route != q.Route,
-		q.Source != "" && d.Source != q.Source,
-		q.EventType != "" && d.EventType != q.EventType,
-		!q.Since.IsZero() && d.CreatedAt.Before(q.Since),
-		!q.Until.IsZero() && !d.CreatedAt.Before(q.Until):
-		return false
-	}
-	return true
-}
 
 // Deliveries lists deliveries matching q, newest first (by id: ids are
 // ULIDs, so by creation). The cursor is the last id of the previous page,
@@ -48,16 +26,10 @@ func (s *Store) Deliveries(ctx context.Context, q store.Query) (store.Page, erro
 	if err := s.usable(ctx); err != nil {
 		return store.Page{}, s.wrap(op, err)
 	}
-	if q.Status != "" && !q.Status.Valid() {
-		return store.Page{}, s.wrap(op, fmt.Errorf("%w: status %q", errInvalid, q.Status))
+	if err := q.Check(); err != nil {
+		return store.Page{}, s.wrap(op, err)
 	}
-	limit := q.Limit
-	switch {
-	case limit <= 0:
-		limit = defaultLimit
-	case limit > maxLimit:
-		limit = maxLimit
-	}
+	limit := q.PageSize()
 	var page store.Page
 	err := s.db.View(func(tx *bolt.Tx) error {
 		page = store.Page{}
@@ -91,7 +63,7 @@ func (s *Store) Deliveries(ctx context.Context, q store.Query) (store.Page, erro
 			if err := decodeDelivery(v, d); err != nil {
 				return corrupt("delivery "+string(k), err)
 			}
-			if !matches(d, &q) {
+			if !q.Matches(d) {
 				continue
 			}
 			if len(page.Deliveries) == limit {

@@ -11,12 +11,6 @@ import (
 	"github.com/hookgate/hookgate/gateway/store"
 )
 
-// Page sizes of Deliveries.
-const (
-	defaultLimit = 50
-	maxLimit     = 1000
-)
-
 // maxScan bounds the records one Deliveries call reads, so a filter that
 // matches little returns a short page with a NextCursor instead of reading
 // everything.
@@ -37,16 +31,10 @@ func (s *Store) Deliveries(ctx context.Context, q store.Query) (store.Page, erro
 	if err := s.usable(ctx); err != nil {
 		return store.Page{}, s.wrap(op, err)
 	}
-	if q.Status != "" && !q.Status.Valid() {
-		return store.Page{}, s.wrap(op, invalid("status %q", q.Status))
+	if err := q.Check(); err != nil {
+		return store.Page{}, s.wrap(op, err)
 	}
-	limit := q.Limit
-	switch {
-	case limit <= 0:
-		limit = defaultLimit
-	case limit > maxLimit:
-		limit = maxLimit
-	}
+	limit := q.PageSize()
 	var dests []string
 	if q.Destination != "" {
 		if checkName("destination", q.Destination, false) != nil {
@@ -143,7 +131,7 @@ func (s *Store) Deliveries(ctx context.Context, q store.Query) (store.Page, erro
 			if err != nil {
 				return store.Page{}, s.wrap(op, err)
 			}
-			if !match(d, &q) {
+			if !q.Matches(d) {
 				continue
 			}
 			d.Body = nil
@@ -175,19 +163,4 @@ func max2(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// match applies q's filters to d.
-func match(d *store.Delivery, q *store.Query) bool {
-	switch {
-	case q.Status != "" && d.Status != q.Status,
-		q.Destination != "" && d.Destination != q.Destination,
-		q.Route != "" && d.Route != q.Route,
-		q.Source != "" && d.Source != q.Source,
-		q.EventType != "" && d.EventType != q.EventType,
-		!q.Since.IsZero() && d.CreatedAt.Before(q.Since),
-		!q.Until.IsZero() && !d.CreatedAt.Before(q.Until):
-		return false
-	}
-	return true
 }
