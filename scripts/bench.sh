@@ -231,7 +231,10 @@ for round in $(seq "$rounds"); do
 			gateway "embedded" "$work/embedded.hcl"
 			gateway "embedded at 1,000/s" "$work/embedded.hcl" "" "" -n 10000 -rate 1000
 			;;
-		redis) gateway "redis (one instance)" "$work/redis.hcl" "$redis_pid" redis-server ;;
+		redis)
+			gateway "redis (one instance)" "$work/redis.hcl" "$redis_pid" redis-server
+			gateway "redis at 1,000/s" "$work/redis.hcl" "$redis_pid" redis-server -n 10000 -rate 1000
+			;;
 		tracing)
 			gateway "tracing off" "$work/embedded.hcl"
 			gateway "tracing sample_ratio 0.1" "$work/trace-0.1.hcl" "$jaeger_pid" jaeger
