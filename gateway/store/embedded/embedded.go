@@ -383,9 +383,16 @@ func (s *Store) Claim(ctx context.Context, destination string, now time.Time, li
 		return nil, nil
 	}
 	limit = min(limit, maxClaim)
-	out, stale, err := s.claim(destination, nanos(now), nanos(now.Add(lease)), limit)
+	out, stale, bad, err := s.claim(destination, nanos(now), nanos(now.Add(lease)), limit)
 	if err != nil {
 		return nil, s.wrap(op, err)
+	}
+	if len(bad) > 0 {
+		// A record that does not decode must not stop the destination's
+		// claims for good: it is moved aside, dead-lettered, once.
+		if err := s.setAside(destination, bad, now); err != nil {
+			s.log.Warn("set aside corrupt delivery records", "destination", destination, "error", err)
+		}
 	}
 	if len(stale) > 0 {
 		// Rare: an index key without its delivery cannot be claimed;
@@ -400,8 +407,9 @@ func (s *Store) Claim(ctx context.Context, destination string, now time.Time, li
 }
 
 // claim leases up to limit deliveries to destination due at nowN until
-// untilN, and returns them with the due keys found stale.
-func (s *Store) claim(destination string, nowN, untilN uint64, limit int) (out []*store.Delivery, stale [][]byte, err error) {
+// untilN, and returns them with the due keys found stale and the ids of
+// the records that do not decode.
+func (s *Store) claim(destination string, nowN, untilN uint64, limit int) (out []*store.Delivery, stale [][]byte, bad []string, err error) {
 	prefix := timedPrefix(destination)
 	s.leases.mu.Lock()
 	defer s.leases.mu.Unlock()
@@ -422,6 +430,10 @@ func (s *Store) claim(destination string, nowN, untilN uint64, limit int) (out [
 				continue
 			}
 			d, err := b.delivery(id)
+			if errors.Is(err, store.ErrCorrupt) {
+				bad = append(bad, id)
+				continue
+			}
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
@@ -435,12 +447,12 @@ func (s *Store) claim(destination string, nowN, untilN uint64, limit int) (out [
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for _, d := range out {
 		s.leases.until[d.ID] = untilN
 	}
-	return out, stale, nil
+	return out, stale, bad, nil
 }
 
 // dropStale deletes those of destination's due keys that are still stale:

@@ -44,6 +44,7 @@ func (s *Store) Claim(ctx context.Context, destination string, now time.Time, li
 		return nil, s.wrap(op, err)
 	}
 	out := make([]*store.Delivery, 0, len(rows))
+	var bad []any
 	for _, row := range rows {
 		vals, ok := row.([]any)
 		if !ok || len(vals) != 1+len(recordFields) {
@@ -51,14 +52,33 @@ func (s *Store) Claim(ctx context.Context, destination string, now time.Time, li
 		}
 		d, err := decodeDelivery(vals[1:])
 		if err != nil {
-			// The lease stands; it ends by itself. Say which record.
-			return nil, s.wrap(op, fmt.Errorf("delivery %v: %w", vals[0], err))
+			// A record that does not decode must not stop the
+			// destination's claims for good: it is set aside below.
+			id, _ := vals[0].(string)
+			rec := deliveryRec{ID: id, Destination: destination, CreatedAt: now}
+			bad = append(bad, id, rec.encode())
+			continue
 		}
 		out = append(out, d)
+	}
+	if len(bad) > 0 {
+		c := call(scriptSetAside, base+":due", append([]any{base, micros(now), timeText(now), CorruptReason}, bad...)...)
+		if err := s.runScripts(ctx, []*scriptCall{c}); err != nil {
+			s.log.Warn("set aside corrupt delivery records", "destination", destination, "error", err)
+		} else {
+			for i := 0; i < len(bad); i += 2 {
+				s.log.Error("a delivery record did not decode: dead-lettered; its raw record is kept in the hash's field rx",
+					"delivery_id", bad[i], "destination", destination, "reason", CorruptReason)
+			}
+		}
 	}
 	s.remember(out)
 	return out, nil
 }
+
+// CorruptReason is the dead reason of a delivery whose record did not
+// decode.
+const CorruptReason = "corrupt record"
 
 // Complete records attempt o.Attempt of delivery id and files the delivery
 // by o.Status, in one script, as the embedded store does: the attempt is

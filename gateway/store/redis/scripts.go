@@ -230,6 +230,29 @@ end
 return n
 `)
 
+// scriptSetAside dead-letters unfinished deliveries whose records do not
+// decode: the record moves to the field rx and a replacement (id,
+// destination) takes its place, so listings and the dead-letter set read
+// it. ARGV: base, now µs, now text, reason, then pairs of id and
+// replacement record.
+var scriptSetAside = goredis.NewScript(luaCommon + `
+for i = 5, #ARGV, 2 do
+  local id = ARGV[i]
+  local k = dkey(id)
+  local st = redis.call('HGET', k, 'st')
+  if not st or not (st == 'pending' or st == 'retrying' or st == 'delivered' or st == 'dead') then st = 'pending' end
+  if not finished(st) then
+    redis.call('HSET', k, 'rx', redis.call('HGET', k, 'r') or '', 'r', ARGV[i + 1])
+    unfile(id)
+    setstatus(id, st, 'dead')
+    redis.call('HSET', k, 'nx', '', 'du', '', 'dr', ARGV[4], 'up', ARGV[3], 'uu', ARGV[2],
+      'n', redis.call('LLEN', base .. ':att:' .. id), 'ls', 0, 'le', '')
+    redis.call('ZADD', base .. ':dead', ARGV[2], id)
+  end
+end
+return 0
+`)
+
 // scriptComplete records attempts of one destination's deliveries and
 // files each delivery by its outcome. ARGV: base, then per attempt
 // completeFields values: id, status, attempt JSON, at text, at µs, next
@@ -375,5 +398,6 @@ return #keys
 // allScripts are loaded together after a NOSCRIPT (a restarted Redis).
 var allScripts = []*goredis.Script{
 	scriptPut, scriptEvent, scriptConfirm, scriptClaim, scriptComplete, scriptRelease, scriptFigures, scriptAccept,
+	scriptSetAside,
 	scriptRequeue, scriptAbandon, scriptDrop, scriptDropEvents, scriptExpireDedupe,
 }
