@@ -1,7 +1,8 @@
 // Package admin is the operator's HTTP surface on admin_listen: health and
 // readiness, Prometheus metrics, the JSON admin API over deliveries, events
 // and the dead-letter set (SPEC's admin table, plus the test endpoint
-// POST /api/destinations/{name}/test), and the server-rendered dashboard at
+// POST /api/destinations/{name}/test and the store's backup, GET
+// /api/backup in backup.go), and the server-rendered dashboard at
 // / (dashboard.go, templates/, static/), and Go's profiles under
 // /debug/pprof/. Every route but /healthz and /readyz requires
 // `Authorization: Bearer <admin_token>` when a token is set; the dashboard
@@ -118,6 +119,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/events/{id}", s.getEvent)
 	api.HandleFunc("POST /api/dlq/replay", s.replay)
 	api.HandleFunc("GET /api/dlq/export", s.export)
+	api.HandleFunc("GET /api/backup", s.backup)
 	api.HandleFunc("GET /api/stats", s.stats)
 	api.HandleFunc("POST /api/reload", s.reload)
 	api.HandleFunc("POST /api/destinations/{name}/test", s.testDestination)
