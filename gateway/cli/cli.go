@@ -52,6 +52,7 @@ var commands = map[string]command{
 	"dlq":        {"list, replay or export dead-lettered deliveries (admin API)", dlqCmd},
 	"events":     {"show an accepted event with its headers and deliveries (admin API)", eventsCmd},
 	"stats":      {"per destination: deliveries by state, success rate, latency, retries (admin API)", statsCmd},
+	"backup":     {"save a consistent snapshot of the running gateway's embedded store to a file (admin API)", backupCmd},
 
 	"destinations": {"send a test event to a destination and show the attempt (admin API)", destinationsCmd},
 }

@@ -11,7 +11,7 @@ func TestTokenFlagHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"deliveries", "-help"}, {"deliveries", "show", "-help"}, {"dlq", "list", "-help"},
 		{"dlq", "replay", "-help"}, {"dlq", "export", "-help"}, {"events", "show", "-help"},
-		{"stats", "-help"}, {"destinations", "test", "-help"},
+		{"stats", "-help"}, {"destinations", "test", "-help"}, {"backup", "-help"},
 	} {
 		_, _, stderr := run(t, "", args...)
 		_, help, ok := strings.Cut(stderr, "\n  -token ")
