@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-
-	"github.com/hookgate/hookgate/gateway/buildinfo"
 )
 
 // validateCmd is `hookgate validate [-config F]`: exit 0 and "F: ok" when the
@@ -22,11 +20,5 @@ func validateCmd(_ context.Context, env *Env, args []string) int {
 		return 1
 	}
 	fmt.Fprintf(env.Stdout, "%s: ok\n", *path)
-	return 0
-}
-
-// versionCmd prints the version.
-func versionCmd(_ context.Context, env *Env, _ []string) int {
-	fmt.Fprintf(env.Stdout, "hookgate %s\n", buildinfo.Version)
 	return 0
 }
