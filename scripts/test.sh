@@ -75,6 +75,12 @@ go build -o "${TMPDIR:-/tmp}/hookgate-ci" .
 hg="${TMPDIR:-/tmp}/hookgate-ci"
 configs=(config.hcl $(find examples -name '*.hcl' 2>/dev/null | sort))
 for f in "${configs[@]}"; do "$hg" validate -config "$f"; done
-"$hg" fmt -check "${configs[@]}"
+# The deployment configs read their secrets with env() and no default: give
+# them the example values (deploy/deploy_test.go checks each against the
+# environment its own deployment provides).
+deploy_configs=($(find deploy -name '*.hcl' | sort))
+deploy_env=($(grep -v '^#' deploy/hookgate.env.example | grep =) REDIS_URL=redis://127.0.0.1:6379/0)
+for f in "${deploy_configs[@]}"; do env "${deploy_env[@]}" "$hg" validate -config "$f"; done
+"$hg" fmt -check "${configs[@]}" "${deploy_configs[@]}"
 
 step "all checks passed"
