@@ -17,6 +17,7 @@ import (
 
 	"github.com/hookgate/hookgate/gateway/store"
 	"github.com/hookgate/hookgate/gateway/store/embedded"
+	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
 )
 
 // backupConfig is the e2e config with an admin token, its store at
@@ -258,4 +259,25 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 		return code == http.StatusOK && len(stats.Destinations) == 1 && stats.Destinations[0].Pending+stats.Destinations[0].Retrying == 0
 	})
 	t.Logf("the restored gateway delivered all %d unfinished deliveries; its stats: %+v", len(unfinished), stats.Destinations[0])
+}
+
+// TestBackupOnRedis: a gateway on Redis has no backup to give: `hookgate
+// backup` fails with the API's 501, which names Redis's own persistence,
+// and leaves no file.
+func TestBackupOnRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	srv := redistest.Start(t)
+	dir, out := t.TempDir(), t.TempDir()
+	ingest, admin := freeAddr(t), freeAddr(t)
+	proc := start(t, writeRedisConfig(t, dir, ingest, admin, "http://127.0.0.1:1/hooks", srv.URL()), ingest, admin)
+	defer proc.stop(t)
+	code, text := hookgateCLI(t, admin, "backup", "-o", filepath.Join(out, "hookgate.db"))
+	if code != 1 || !strings.Contains(text, "501") || !strings.Contains(text, "BGSAVE") {
+		t.Errorf("hookgate backup on Redis: exit %d:\n%s", code, text)
+	}
+	if es, _ := os.ReadDir(out); len(es) != 0 {
+		t.Errorf("a refused backup left %v", es)
+	}
 }
