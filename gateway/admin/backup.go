@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -34,7 +35,7 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
 	name := "hookgate-" + s.now().UTC().Format(backupNameTime) + ".db"
 	sent := false
-	n, err := b.Backup(r.Context(), &deadlineWriter{w: w, r: r}, func(size int64) {
+	n, err := b.Backup(r.Context(), &deadlineWriter{w: w, r: r, head: r.Method == http.MethodHead}, func(size int64) {
 		sent = true
 		h := w.Header()
 		h.Set("Content-Type", "application/octet-stream")
@@ -44,6 +45,8 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 	})
 	switch {
+	case errors.Is(err, errHeadOnly):
+		// HEAD: the headers are the answer.
 	case err != nil && !sent:
 		s.storeError(w, err)
 	case err != nil:
@@ -55,16 +58,24 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// errHeadOnly stops the copy of a HEAD request once its headers are set.
+var errHeadOnly = errors.New("admin: HEAD wants no body")
+
 // deadlineWriter moves the answer's write deadline on (extendWrite) before
 // every write, so the deadline is the server's WriteTimeout from the last
 // progress, whatever that timeout is. (It costs a timer reset, not a
-// system call.)
+// system call.) For a HEAD request it refuses the first write, so no file
+// is read for an answer without a body.
 type deadlineWriter struct {
-	w http.ResponseWriter
-	r *http.Request
+	w    http.ResponseWriter
+	r    *http.Request
+	head bool
 }
 
 func (d *deadlineWriter) Write(p []byte) (int, error) {
+	if d.head {
+		return 0, errHeadOnly
+	}
 	extendWrite(d.w, d.r, 0)
 	return d.w.Write(p)
 }

@@ -97,6 +97,16 @@ func TestBackup(t *testing.T) {
 	if cl := resp.Header.Get("Content-Length"); cl != strconv.Itoa(len(raw)) || len(raw) == 0 {
 		t.Errorf("Content-Length %q for %d bytes", cl, len(raw))
 	}
+	head, err := http.NewRequest(http.MethodHead, f.url+"/api/backup", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head.Header.Set("Authorization", "Bearer "+fxToken)
+	if hr, err := http.DefaultClient.Do(head); err != nil || hr.StatusCode != http.StatusOK || hr.ContentLength != int64(len(raw)) {
+		t.Errorf("HEAD /api/backup: %v, %v; want 200 with the length of the file", hr, err)
+	} else {
+		hr.Body.Close()
+	}
 	c := restore(t, raw)
 	ev, err := c.Event(t.Context(), evID)
 	if err != nil || len(ev.DeliveryIDs) != 2 {
