@@ -557,7 +557,10 @@ func TestVersion(t *testing.T) {
 
 	// Built inside a git checkout (as here, unless the source came without
 	// its history): Go records the commit, and derives a version from it.
-	if head, err := exec.Command("git", "-C", repoRoot, "rev-parse", "HEAD").Output(); err == nil && len(bytes.TrimSpace(head)) == 40 {
+	// Go stamps only a checkout whose .git is a folder (not a linked
+	// worktree, whose .git is a file).
+	fi, statErr := os.Stat(filepath.Join(repoRoot, ".git"))
+	if head, err := exec.Command("git", "-C", repoRoot, "rev-parse", "HEAD").Output(); err == nil && len(bytes.TrimSpace(head)) == 40 && statErr == nil && fi.IsDir() {
 		if !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(*info.Commit) {
 			t.Errorf("commit %q; want the checkout's revision", *info.Commit)
 		} else if err := exec.Command("git", "-C", repoRoot, "cat-file", "-e", *info.Commit+"^{commit}").Run(); err != nil {
