@@ -138,6 +138,15 @@ type CredentialHeaders interface {
 	CredentialHeaders() []string
 }
 
+// MatchedSecret is the optional ability of a verifier that takes several
+// secrets (`secrets = [new, old]`, while a secret is rotated) to say which
+// one a request was signed with. VerifyMatched is Verify that, on success,
+// also returns the index of the matching secret in the list (0 for a single
+// `secret`), so an operator can see when an old secret stops being used.
+type MatchedSecret interface {
+	VerifyMatched(r *Request, now time.Time) (int, error)
+}
+
 // ErrUnauthorized is wrapped by every verifier refusal: a missing or wrong
 // signature, token or password, or a stale timestamp.
 var ErrUnauthorized = errors.New("unauthorized")

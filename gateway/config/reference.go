@@ -134,7 +134,7 @@ func writeAttrs(b *bytes.Buffer, attrs []spec.Attr) {
 
 func writeExample(b *bytes.Buffer, attrs []spec.Attr, indent string) {
 	for _, a := range attrs {
-		if a.Example != "" {
+		if a.Example != "" && a.Instead == "" {
 			fmt.Fprintf(b, "%s%s = %s\n", indent, a.Name, a.Example)
 		}
 	}

@@ -61,6 +61,9 @@ func TestEveryPluginIsDocumented(t *testing.T) {
 				if a.Doc == "" || a.Example == "" {
 					t.Errorf("attribute %s lacks a Doc or an Example", a.Name)
 				}
+				if a.Instead != "" {
+					continue // tried on its own below
+				}
 				src.WriteString(a.Name + " = " + a.Example + "\n")
 			}
 			v, err := p.New(plugintest.Values(t, p, src.String(), exampleContext()))
@@ -87,6 +90,17 @@ func TestEveryPluginIsDocumented(t *testing.T) {
 			}
 			if err := plugins.Close(v); err != nil {
 				t.Errorf("Close = %v", err)
+			}
+			for _, a := range p.Attrs {
+				if a.Instead == "" {
+					continue
+				}
+				alt := strings.ReplaceAll(src.String(), a.Instead+" = ", "# "+a.Instead+" = ") + a.Name + " = " + a.Example + "\n"
+				v, err := p.New(plugintest.Values(t, p, alt, exampleContext()))
+				if err != nil {
+					t.Fatalf("the documented examples with %s instead of %s do not build:\n%s%v", a.Name, a.Instead, alt, err)
+				}
+				plugins.Close(v)
 			}
 		})
 	}

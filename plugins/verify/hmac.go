@@ -19,8 +19,8 @@ func init() {
 		Attrs: []spec.Attr{
 			{Name: "header", Kind: spec.String, Default: "X-Signature",
 				Doc: "The request header that carries the signature.", Example: `"X-Hub-Signature-256"`},
-			{Name: "secret", Kind: spec.Secret, Required: true,
-				Doc: "The key shared with the sender.", Example: `env("YLYTIC_SECRET")`},
+			secretAttr("The key shared with the sender.", `env("YLYTIC_SECRET")`),
+			secretsAttr,
 			{Name: "algorithm", Kind: spec.String, Default: "sha256", Enum: mac.Algorithms,
 				Doc: "The hash function of the HMAC.", Example: `"sha256"`},
 			{Name: "encoding", Kind: spec.String, Default: "hex", Enum: mac.Encodings,
@@ -40,6 +40,7 @@ type HMAC struct {
 var (
 	_ plugins.Verifier      = (*HMAC)(nil)
 	_ plugins.RequestSigner = (*HMAC)(nil)
+	_ plugins.MatchedSecret = (*HMAC)(nil)
 )
 
 func newHMAC(v spec.Values) (*HMAC, error) {
@@ -50,15 +51,24 @@ func newHMAC(v spec.Values) (*HMAC, error) {
 	return &HMAC{mac: m}, nil
 }
 
-// Verify accepts r when its signature header holds the HMAC of its body.
-func (p *HMAC) Verify(r *plugins.Request, _ time.Time) error {
-	return p.mac.Verify(r.Header, r.Body)
+// Verify accepts r when its signature header holds the HMAC of its body
+// under one of the secrets.
+func (p *HMAC) Verify(r *plugins.Request, now time.Time) error {
+	_, err := p.VerifyMatched(r, now)
+	return err
+}
+
+// VerifyMatched is Verify that also returns the index of the secret that
+// matched.
+func (p *HMAC) VerifyMatched(r *plugins.Request, _ time.Time) (int, error) {
+	return p.mac.Match(r.Header, r.Body)
 }
 
 // CredentialHeaders names the signature header: it is not stored.
 func (p *HMAC) CredentialHeaders() []string { return []string{p.mac.Header()} }
 
-// SignRequest sets the signature header for body.
+// SignRequest sets the signature header for body, made with the first
+// secret.
 func (p *HMAC) SignRequest(h http.Header, body []byte, _ string, _ time.Time) {
 	p.mac.Sign(h, body)
 }

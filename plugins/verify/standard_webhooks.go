@@ -19,12 +19,10 @@ func init() {
 			"other versions are ignored. Svix's svix-id, svix-timestamp and svix-signature headers are read " +
 			"when no webhook-* header is present.",
 		Attrs: []spec.Attr{
-			{Name: "secret", Kind: spec.Secret, Required: true,
-				Doc:     "The signing secret: \"whsec_\" and base64, as Standard Webhooks and Svix print it, or any other string used as the raw key.",
-				Example: `env("SOURCE_SECRET")`},
-			{Name: "tolerance", Kind: spec.Duration, Default: "5m",
-				Doc:     "How far webhook-timestamp may lie from the gateway's clock, in the past or the future; older or newer requests are refused as replays.",
-				Example: `"5m"`},
+			secretAttr("The signing secret: \"whsec_\" and base64, as Standard Webhooks and Svix print it, or any other string used as the raw key.",
+				`env("SOURCE_SECRET")`),
+			secretsAttr,
+			toleranceAttr("webhook-timestamp"),
 		},
 		New: func(v spec.Values) (any, error) { return newStandardWebhooks(v) },
 	})
@@ -39,6 +37,7 @@ type StandardWebhooks struct {
 var (
 	_ plugins.Verifier      = (*StandardWebhooks)(nil)
 	_ plugins.RequestSigner = (*StandardWebhooks)(nil)
+	_ plugins.MatchedSecret = (*StandardWebhooks)(nil)
 )
 
 func newStandardWebhooks(v spec.Values) (*StandardWebhooks, error) {
@@ -46,9 +45,9 @@ func newStandardWebhooks(v spec.Values) (*StandardWebhooks, error) {
 	if err != nil {
 		return nil, err
 	}
-	tol := v.Duration("tolerance")
-	if tol <= 0 {
-		return nil, spec.Errorf("tolerance", "must be more than 0s; a zero tolerance refuses every request. The usual value is \"5m\"")
+	tol, err := mac.Tolerance(v, "tolerance")
+	if err != nil {
+		return nil, err
 	}
 	return &StandardWebhooks{sw: sw, tolerance: tol}, nil
 }
@@ -60,13 +59,20 @@ func (p *StandardWebhooks) CredentialHeaders() []string {
 }
 
 // Verify accepts r when its timestamp is within the tolerance of now and
-// one of its v1 signatures matches.
+// one of its v1 signatures matches one of the secrets.
 func (p *StandardWebhooks) Verify(r *plugins.Request, now time.Time) error {
-	return p.sw.Verify(r.Header, r.Body, now, p.tolerance)
+	_, err := p.VerifyMatched(r, now)
+	return err
+}
+
+// VerifyMatched is Verify that also returns the index of the secret that
+// matched.
+func (p *StandardWebhooks) VerifyMatched(r *plugins.Request, now time.Time) (int, error) {
+	return p.sw.Match(r.Header, r.Body, now, p.tolerance)
 }
 
 // SignRequest sets webhook-id to id, webhook-timestamp to now and
-// webhook-signature for body.
+// webhook-signature for body, made with the first secret.
 func (p *StandardWebhooks) SignRequest(h http.Header, body []byte, id string, now time.Time) {
 	p.sw.Sign(h, id, now, body)
 }

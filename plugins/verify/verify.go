@@ -11,3 +11,26 @@
 // Refusals say what is wrong in words safe to show the sender: never a secret
 // nor an expected signature.
 package verify
+
+import "github.com/hookgate/hookgate/gateway/config/spec"
+
+// secretAttr is the secret attribute of a plugin that also takes secrets:
+// one of the two is required, which the constructor checks
+// (mac.Secrets), so neither is Required in the spec.
+func secretAttr(doc, example string) spec.Attr {
+	return spec.Attr{Name: "secret", Kind: spec.Secret, Example: example,
+		Doc: doc + " Required unless `secrets` is set."}
+}
+
+// secretsAttr is the secrets attribute that rotates a secret in.
+var secretsAttr = spec.Attr{Name: "secrets", Kind: spec.SecretList, Instead: "secret",
+	Example: `[env("NEW_SECRET"), env("OLD_SECRET")]`,
+	Doc: "Instead of `secret`, while a secret is rotated: a request signed with any of them is accepted. " +
+		"`hookgate send` signs with the first, so put the new one first."}
+
+// toleranceAttr is the tolerance attribute of a scheme whose signed
+// timestamp is read from header.
+func toleranceAttr(header string) spec.Attr {
+	return spec.Attr{Name: "tolerance", Kind: spec.Duration, Default: "5m", Example: `"5m"`,
+		Doc: "How far " + header + " may lie from the gateway's clock, in the past or the future; older or newer requests are refused as replays."}
+}

@@ -104,6 +104,7 @@ func TestConstructionErrors(t *testing.T) {
 		{"hmac prefix with a line break", "hmac", "secret = \"k3y\"\nprefix = \"sha256=\\n\"", nil, "prefix", "k3y"},
 		{"standard_webhooks empty secret", "standard_webhooks", `secret = ""`, nil, "secret", ""},
 		{"standard_webhooks whsec not base64", "standard_webhooks", `secret = "whsec_not*base64!"`, nil, "secret", "not*base64!"},
+		{"standard_webhooks whsec not base64 in secrets", "standard_webhooks", `secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_not*base64!"]`, nil, "secrets", "not*base64!"},
 		{"standard_webhooks whsec empty", "standard_webhooks", `secret = "whsec_"`, nil, "secret", ""},
 		{"standard_webhooks zero tolerance", "standard_webhooks", "secret = \"k3y\"\ntolerance = \"0s\"", nil, "tolerance", "k3y"},
 		{"token empty", "token", `token = ""`, nil, "token", ""},

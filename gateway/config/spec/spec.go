@@ -43,6 +43,7 @@ const (
 	DurationList             // a list of durations
 	StringMap                // a map of strings
 	ValueList                // a list of strings or numbers
+	SecretList               // a list of strings that are never printed
 )
 
 var kindNames = map[Kind]string{
@@ -50,7 +51,7 @@ var kindNames = map[Kind]string{
 	Duration: "duration", Size: "size", Rate: "rate", Percent: "percent",
 	Secret: "secret string", Expr: "expression", StringList: "list of strings",
 	DurationList: "list of durations", StringMap: "map of strings",
-	ValueList: "list of strings or numbers",
+	ValueList: "list of strings or numbers", SecretList: "list of secret strings",
 }
 
 // String names the kind for docs and diagnostics.
@@ -71,6 +72,10 @@ type Attr struct {
 	Doc string
 	// Example is an HCL expression for the reference docs, e.g. `"X-Signature"`.
 	Example string
+	// Instead names the attribute this one replaces, when the two must not
+	// both be set (secrets, instead of secret). The plugin's constructor
+	// checks it; the generated examples leave this one out.
+	Instead string
 }
 
 // Block describes a block type: its labels, attributes and nested blocks.
@@ -114,8 +119,8 @@ func (b *Block) Schema() *hcl.BodySchema {
 type Value struct {
 	// V holds the parsed value: string, bool, int, float64, time.Duration,
 	// int64 (Size), RateValue, float64 (Percent, 0..1), secret.Secret,
-	// ExprSource, []string, []time.Duration, map[string]string or []any
-	// (ValueList: string and float64 elements).
+	// ExprSource, []string, []time.Duration, map[string]string, []any
+	// (ValueList: string and float64 elements) or []secret.Secret.
 	V any
 	// Range is the attribute's expression range; for a defaulted value, the
 	// range of the enclosing block.
@@ -203,6 +208,12 @@ func (v Values) StringList(name string) []string { l, _ := v[name].V.([]string);
 // ValueList returns a ValueList attribute: string and float64 elements.
 func (v Values) ValueList(name string) []any { l, _ := v[name].V.([]any); return l }
 
+// SecretList returns a SecretList attribute.
+func (v Values) SecretList(name string) []secret.Secret {
+	l, _ := v[name].V.([]secret.Secret)
+	return l
+}
+
 // DurationList returns a DurationList attribute.
 func (v Values) DurationList(name string) []time.Duration {
 	l, _ := v[name].V.([]time.Duration)
@@ -274,6 +285,8 @@ func defaultValue(a Attr) (any, error) {
 		return []string(nil), nil
 	case DurationList:
 		return []time.Duration(nil), nil
+	case SecretList:
+		return []secret.Secret(nil), nil
 	case StringMap:
 		return map[string]string{}, nil
 	case ValueList:
@@ -312,7 +325,7 @@ func decodeAttr(attr *hcl.Attribute, a Attr, ctx *hcl.EvalContext) (any, hcl.Dia
 		return nil, bad(fmt.Sprintf("The %s attribute must be known when the config loads.", attr.Name))
 	}
 	switch a.Kind {
-	case StringList, DurationList:
+	case StringList, DurationList, SecretList:
 		l, err := convert.Convert(val, cty.List(cty.String))
 		if err != nil {
 			return nil, bad(fmt.Sprintf("The %s attribute must be a list of strings, such as %s.", attr.Name, exampleOr(a, `["a", "b"]`)))
@@ -322,8 +335,15 @@ func decodeAttr(attr *hcl.Attribute, a Attr, ctx *hcl.EvalContext) (any, hcl.Dia
 			_, ev := it.Element()
 			out = append(out, ev.AsString())
 		}
-		if a.Kind == StringList {
+		switch a.Kind {
+		case StringList:
 			return out, nil
+		case SecretList:
+			secrets := make([]secret.Secret, len(out))
+			for i, s := range out {
+				secrets[i] = secret.New(s)
+			}
+			return secrets, nil
 		}
 		ds := make([]time.Duration, 0, len(out))
 		for _, s := range out {

@@ -66,10 +66,11 @@ func Decode(enc, s string) ([]byte, error) {
 }
 
 // BodyMAC is an HMAC of the exact body bytes, encoded and carried in one
-// header, possibly after a fixed prefix such as "sha256=" (GitHub).
+// header, possibly after a fixed prefix such as "sha256=" (GitHub). It holds
+// one key or several (rotation): the first signs, any verifies.
 type BodyMAC struct {
 	header  string
-	key     []byte
+	keys    [][]byte
 	newHash func() hash.Hash
 	enc     string
 	prefix  string
@@ -78,14 +79,15 @@ type BodyMAC struct {
 // Header is the name of the header that carries the signature.
 func (m *BodyMAC) Header() string { return m.header }
 
-// NewBodyMAC builds a BodyMAC from the attributes header, secret, algorithm,
-// encoding and prefix. A bad attribute is a *spec.AttrError naming it.
+// NewBodyMAC builds a BodyMAC from the attributes header, secret (or
+// secrets, when the spec has it), algorithm, encoding and prefix. A bad
+// attribute is a *spec.AttrError naming it.
 func NewBodyMAC(v spec.Values) (*BodyMAC, error) {
 	header, err := HeaderName(v, "header")
 	if err != nil {
 		return nil, err
 	}
-	key, err := Secret(v, "secret")
+	secrets, _, err := Secrets(v, "secret", "secrets")
 	if err != nil {
 		return nil, err
 	}
@@ -102,39 +104,54 @@ func NewBodyMAC(v spec.Values) (*BodyMAC, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &BodyMAC{header: header, key: []byte(key.Reveal()), newHash: newHash, enc: enc, prefix: prefix}, nil
+	return NewFixedBodyMAC(header, prefix, enc, newHash, RawKeys(secrets)), nil
 }
 
-func (m *BodyMAC) sum(body []byte) []byte {
-	h := hmac.New(m.newHash, m.key)
+// NewFixedBodyMAC builds the BodyMAC of a provider's fixed scheme: the
+// header, the prefix (possibly empty), the encoding (one of Encodings), the
+// hash function and the keys, the first of which signs. keys must not be
+// empty.
+func NewFixedBodyMAC(header, prefix, enc string, newHash func() hash.Hash, keys [][]byte) *BodyMAC {
+	return &BodyMAC{header: header, keys: keys, newHash: newHash, enc: enc, prefix: prefix}
+}
+
+func (m *BodyMAC) sum(key, body []byte) []byte {
+	h := hmac.New(m.newHash, key)
 	h.Write(body)
 	return h.Sum(nil)
 }
 
-// Sign sets the MAC header for body on h.
+// Sign sets the MAC header for body on h, made with the first key.
 func (m *BodyMAC) Sign(h http.Header, body []byte) {
-	h.Set(m.header, m.prefix+Encode(m.enc, m.sum(body)))
+	h.Set(m.header, m.prefix+Encode(m.enc, m.sum(m.keys[0], body)))
 }
 
 // Verify checks the MAC header on h against body, in constant time. The
 // prefix is matched without regard to case.
 func (m *BodyMAC) Verify(h http.Header, body []byte) error {
+	_, err := m.Match(h, body)
+	return err
+}
+
+// Match is Verify that also returns the index of the key that matched.
+func (m *BodyMAC) Match(h http.Header, body []byte) (int, error) {
 	v := strings.TrimSpace(h.Get(m.header))
 	if v == "" {
-		return plugins.Refuse("missing %s header", m.header)
+		return -1, plugins.Refuse("missing %s header", m.header)
 	}
 	rest, ok := CutPrefixFold(v, m.prefix)
 	if !ok {
-		return plugins.Refuse("%s header does not start with %q", m.header, m.prefix)
+		return -1, plugins.Refuse("%s header does not start with %q", m.header, m.prefix)
 	}
 	got, err := Decode(m.enc, rest)
 	if err != nil {
-		return plugins.Refuse("%s header is not %s", m.header, m.enc)
+		return -1, plugins.Refuse("%s header is not %s", m.header, m.enc)
 	}
-	if !hmac.Equal(got, m.sum(body)) {
-		return plugins.Refuse("signature does not match")
+	i := Match(m.keys, [][]byte{got}, func(key []byte) []byte { return m.sum(key, body) })
+	if i < 0 {
+		return -1, plugins.Refuse("signature does not match")
 	}
-	return nil
+	return i, nil
 }
 
 // CutPrefixFold is strings.CutPrefix without regard to case: scheme

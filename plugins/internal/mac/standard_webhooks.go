@@ -66,30 +66,38 @@ func sum(key []byte, id, ts string, body []byte) []byte {
 }
 
 // StandardWebhooks signs and checks messages the Standard Webhooks way with
-// one key.
+// one key or several (rotation): the first signs, any verifies.
 type StandardWebhooks struct {
-	key []byte
+	keys [][]byte
 }
 
 // NewStandardWebhooks builds a StandardWebhooks from the Secret attribute
-// attr. A bad secret is a *spec.AttrError naming attr.
+// attr, or from the SecretList attribute attr+"s" when the spec has it
+// (secret, secrets). A bad secret is a *spec.AttrError naming the attribute.
 func NewStandardWebhooks(v spec.Values, attr string) (*StandardWebhooks, error) {
-	s, err := Secret(v, attr)
+	secrets, from, err := Secrets(v, attr, attr+"s")
 	if err != nil {
 		return nil, err
 	}
-	key, err := DecodeSecret(s.Reveal())
-	if err != nil {
-		return nil, spec.Errorf(attr, "%v", err)
+	sw := &StandardWebhooks{}
+	for i, s := range secrets {
+		key, err := DecodeSecret(s.Reveal())
+		if err != nil {
+			if len(secrets) > 1 || from != attr {
+				return nil, spec.Errorf(from, "the secret at index %d (counting from 0): %v", i, err)
+			}
+			return nil, spec.Errorf(from, "%v", err)
+		}
+		sw.keys = append(sw.keys, key)
 	}
-	return &StandardWebhooks{key: key}, nil
+	return sw, nil
 }
 
 // Sign sets webhook-id, webhook-timestamp and webhook-signature on h.
 func (s *StandardWebhooks) Sign(h http.Header, id string, ts time.Time, body []byte) {
 	h.Set(HeaderID, id)
 	h.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
-	h.Set(HeaderSignature, Signature(s.key, id, ts.Unix(), body))
+	h.Set(HeaderSignature, Signature(s.keys[0], id, ts.Unix(), body))
 }
 
 // Verify checks the headers on h against body: the timestamp must lie
@@ -97,6 +105,12 @@ func (s *StandardWebhooks) Sign(h http.Header, id string, ts time.Time, body []b
 // list must match; other versions are ignored. The svix-* headers are read
 // when no webhook-* header is present.
 func (s *StandardWebhooks) Verify(h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
+	_, err := s.Match(h, body, now, tolerance)
+	return err
+}
+
+// Match is Verify that also returns the index of the key that matched.
+func (s *StandardWebhooks) Match(h http.Header, body []byte, now time.Time, tolerance time.Duration) (int, error) {
 	names := [3]string{HeaderID, HeaderTimestamp, HeaderSignature}
 	if h.Get(HeaderID) == "" && h.Get(HeaderTimestamp) == "" && h.Get(HeaderSignature) == "" &&
 		h.Get(svixPrefix+"id") != "" {
@@ -107,19 +121,14 @@ func (s *StandardWebhooks) Verify(h http.Header, body []byte, now time.Time, tol
 	var vals [3]string
 	for i, n := range names {
 		if vals[i] = strings.TrimSpace(h.Get(n)); vals[i] == "" {
-			return plugins.Refuse("missing %s header", n)
+			return -1, plugins.Refuse("missing %s header", n)
 		}
 	}
 	id, ts, sigs := vals[0], vals[1], vals[2]
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || ts[0] == '+' || ts[0] == '-' {
-		return plugins.Refuse("%s header is not a Unix time in seconds", names[1])
+	if err := CheckTimestamp(names[1]+" header", ts, now, tolerance); err != nil {
+		return -1, err
 	}
-	// time.Time.Sub saturates, so an absurd timestamp is simply out of range.
-	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
-		return plugins.Refuse("timestamp outside the tolerance")
-	}
-	want := sum(s.key, id, ts, body)
+	var candidates [][]byte
 	found := false
 	for _, entry := range strings.Fields(sigs) {
 		version, b64, _ := strings.Cut(entry, ",")
@@ -127,13 +136,16 @@ func (s *StandardWebhooks) Verify(h http.Header, body []byte, now time.Time, tol
 			continue
 		}
 		found = true
-		got, err := base64.StdEncoding.DecodeString(b64)
-		if err == nil && hmac.Equal(got, want) {
-			return nil
+		if got, err := base64.StdEncoding.DecodeString(b64); err == nil {
+			candidates = append(candidates, got)
 		}
 	}
 	if !found {
-		return plugins.Refuse("no v1 signature in %s header", names[2])
+		return -1, plugins.Refuse("no v1 signature in %s header", names[2])
 	}
-	return plugins.Refuse("signature does not match")
+	i := Match(s.keys, candidates, func(key []byte) []byte { return sum(key, id, ts, body) })
+	if i < 0 {
+		return -1, plugins.Refuse("signature does not match")
+	}
+	return i, nil
 }
