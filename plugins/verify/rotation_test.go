@@ -14,6 +14,11 @@ import (
 var rotating = []struct{ plugin, rest string }{
 	{"hmac", `header = "X-Hub-Signature-256"` + "\n" + `prefix = "sha256="`},
 	{"standard_webhooks", ""},
+	{"stripe", ""},
+	{"github", ""},
+	{"shopify", ""},
+	{"slack", ""},
+	{"meta", `verify_token = "t0ken"`},
 }
 
 // TestSecretsRotation: with secrets = [new, old], a request signed with
