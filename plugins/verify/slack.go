@@ -26,7 +26,7 @@ func init() {
 			"X-Slack-Signature is \"v0=\" and the hex HMAC-SHA256 of \"v0:<X-Slack-Request-Timestamp>:<body>\" " +
 			"under the app's signing secret; the timestamp must lie within the tolerance, in the past or the future. " +
 			"Slack checks a new Events API Request URL with a signed url_verification request; answer it with the " +
-			"source's challenge block, with when = \"type == 'url_verification'\" and respond = \"{challenge: challenge}\" " +
+			"source's challenge block, with when = \"$body.type == 'url_verification'\" and respond = \"{challenge: challenge}\" " +
 			"(hookgate does not answer it on its own yet).",
 		Attrs: []spec.Attr{
 			secretAttr("The app's Signing Secret (api.slack.com/apps → the app → Basic Information → App Credentials).",
