@@ -9,13 +9,12 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/routing"
 	"github.com/hookgate/hookgate/plugins"
 )
 
 // TestProvidersPage loads the config of docs/providers.md, checks each source
 // accepts what `hookgate send` signs for it, and that Slack's signed
-// url_verification request is answered by the challenge block as Slack
+// url_verification request is answered by the slack preset as Slack
 // expects.
 func TestProvidersPage(t *testing.T) {
 	blocks := fences(t, filepath.Join(repoRoot, "docs", "providers.md"), "hcl")
@@ -52,17 +51,17 @@ func TestProvidersPage(t *testing.T) {
 		if err := src.Verifier.Verify(&plugins.Request{Method: http.MethodPost, Header: h, Body: body}, now); err != nil {
 			t.Fatalf("refused: %v", err)
 		}
-		res, err := routing.Evaluate(src, h, body)
-		if err != nil || res.Challenge == nil {
-			t.Fatalf("not answered as a challenge (%v)", err)
+		answer, ok := src.Verifier.(plugins.Challenger).Challenge(body)
+		if !ok {
+			t.Fatal("not answered as a challenge")
 		}
 		var got map[string]any
-		if err := json.Unmarshal(res.Challenge, &got); err != nil || got["challenge"] != "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" || len(got) != 1 {
-			t.Errorf("answer %s, want {\"challenge\": the request's challenge}", res.Challenge)
+		if err := json.Unmarshal(answer, &got); err != nil || got["challenge"] != "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" || len(got) != 1 {
+			t.Errorf("answer %s, want {\"challenge\": the request's challenge}", answer)
 		}
 		ev := []byte(`{"type":"event_callback","event":{"type":"app_mention"}}`)
-		if res, err := routing.Evaluate(src, h, ev); err != nil || res.Challenge != nil {
-			t.Errorf("an event_callback is taken for a challenge (%v)", err)
+		if _, ok := src.Verifier.(plugins.Challenger).Challenge(ev); ok {
+			t.Error("an event_callback is taken for a challenge")
 		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"sync"
 	"time"
@@ -145,6 +146,24 @@ type CredentialHeaders interface {
 // `secret`), so an operator can see when an old secret stops being used.
 type MatchedSecret interface {
 	VerifyMatched(r *Request, now time.Time) (int, error)
+}
+
+// Handshaker is the optional ability of a verifier to answer its
+// provider's subscription handshake, a GET that proves the endpoint is
+// hookgate's (Meta's hub.challenge). Handshake reports ok false when query
+// is not one; otherwise it returns the answer's status, content type and
+// body. Ingest stores nothing for a handshake.
+type Handshaker interface {
+	Handshake(query url.Values) (status int, contentType string, body []byte, ok bool)
+}
+
+// Challenger is the optional ability of a verifier to answer its
+// provider's URL check, a verified request that asks the endpoint to echo
+// a value (Slack's url_verification). Challenge reports ok false when body
+// is not one; otherwise it returns the JSON answer. Ingest answers it with
+// 200 and stores nothing, as a source's own challenge block does.
+type Challenger interface {
+	Challenge(body []byte) (answer []byte, ok bool)
 }
 
 // ErrUnauthorized is wrapped by every verifier refusal: a missing or wrong

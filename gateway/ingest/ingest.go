@@ -89,7 +89,8 @@ type Handler struct {
 
 	// countAttrs caches the attribute set of each (source, status) count:
 	// building one hashes it, and did so on every request.
-	countAttrs sync.Map // countKey → metric.MeasurementOption
+	countAttrs  sync.Map // countKey → metric.MeasurementOption
+	verifyAttrs sync.Map // verifyKey → metric.MeasurementOption
 }
 
 type countKey struct {
@@ -156,6 +157,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.startSpan(q, verified)
 	defer q.span.End()
+	if c, ok := q.src.Verifier.(plugins.Challenger); ok && verified {
+		// The provider's URL check (Slack's url_verification), answered
+		// by its verifier: nothing stored.
+		if answer, ok := c.Challenge(q.body); ok {
+			h.count(q.ctx, q.src.Name, http.StatusOK)
+			setStatus(q.span, http.StatusOK)
+			q.w.Header().Set("Content-Type", "application/json")
+			q.w.WriteHeader(http.StatusOK)
+			q.w.Write(answer)
+			return
+		}
+	}
 	res, ok := h.evaluate(q)
 	if !ok {
 		return
@@ -189,6 +202,18 @@ func (h *Handler) readAndVerify(q *request) (verified, ok bool) {
 	if q.r.Method != http.MethodPost {
 		h.startSpan(q, false)
 		defer q.span.End()
+		if hs, ok := q.src.Verifier.(plugins.Handshaker); ok && q.r.Method == http.MethodGet {
+			// A provider's subscription handshake (Meta's hub.challenge):
+			// answered by the verifier, nothing stored.
+			if status, ctype, body, ok := hs.Handshake(q.r.URL.Query()); ok {
+				h.count(q.ctx, q.src.Name, status)
+				setStatus(q.span, status)
+				q.w.Header().Set("Content-Type", ctype)
+				q.w.WriteHeader(status)
+				q.w.Write(body)
+				return false, false
+			}
+		}
 		q.w.Header().Set("Allow", http.MethodPost)
 		h.answer(q, http.StatusMethodNotAllowed, errorBody{Error: "webhooks are POSTed"})
 		return false, false
@@ -210,8 +235,17 @@ func (h *Handler) readAndVerify(q *request) (verified, ok bool) {
 	if q.src.Verifier == nil {
 		return false, true
 	}
-	err = q.src.Verifier.Verify(&plugins.Request{Method: q.r.Method, Header: q.r.Header, Body: body}, q.now)
+	req := &plugins.Request{Method: q.r.Method, Header: q.r.Header, Body: body}
+	matched := 0
+	if m, ok := q.src.Verifier.(plugins.MatchedSecret); ok {
+		matched, err = m.VerifyMatched(req, q.now)
+	} else {
+		err = q.src.Verifier.Verify(req, q.now)
+	}
 	h.startSpan(q, err == nil)
+	if err == nil {
+		h.countVerified(q, matched)
+	}
 	if q.span.IsRecording() {
 		q.span.SetAttributes(attrVerifier.String(q.src.VerifyPlugin))
 	}
@@ -506,6 +540,26 @@ func (h *Handler) count(ctx context.Context, source string, status int) {
 			attribute.String("source", source), attribute.Int("status", status)))
 	}
 	h.Metrics.IngestRequests.Add(ctx, 1, opt.(metric.MeasurementOption))
+}
+
+// countVerified counts a verified request of q's source by the index of
+// the secret that matched (hookgate_verify_total{source, secret}).
+func (h *Handler) countVerified(q *request, matched int) {
+	if h.Metrics == nil {
+		return
+	}
+	k := verifyKey{q.src.Name, matched}
+	opt, ok := h.verifyAttrs.Load(k)
+	if !ok {
+		opt, _ = h.verifyAttrs.LoadOrStore(k, metric.WithAttributes(
+			attribute.String("source", q.src.Name), attribute.String("secret", strconv.Itoa(matched))))
+	}
+	h.Metrics.Verifications.Add(q.ctx, 1, opt.(metric.MeasurementOption))
+}
+
+type verifyKey struct {
+	source string
+	secret int
 }
 
 func (h *Handler) now() time.Time {

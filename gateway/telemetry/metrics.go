@@ -41,6 +41,10 @@ type Metrics struct {
 	// StoreWriteDuration is how long ingest's durable writes take, in
 	// seconds (hookgate_store_write_duration_seconds).
 	StoreWriteDuration metric.Float64Histogram
+	// Verifications counts verified requests by source and by which of the
+	// source's secrets matched, "0" the first (hookgate_verify_total): an
+	// operator rotating a secret sees when the old one stops being used.
+	Verifications metric.Int64Counter
 
 	meter   metric.Meter
 	reloads metric.Int64Counter
@@ -68,13 +72,14 @@ func NewMetrics() (*Metrics, error) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
 	meter := mp.Meter("github.com/hookgate/hookgate")
 	m := &Metrics{registry: reg, provider: mp, meter: meter, reloadAttrs: map[string]metric.MeasurementOption{}}
-	var errs [5]error
+	var errs [6]error
 	m.IngestRequests, errs[0] = meter.Int64Counter("hookgate.ingest.requests", metric.WithDescription("Webhooks received, by source and HTTP status."))
 	m.Deliveries, errs[1] = meter.Int64Counter("hookgate.delivery.attempts", metric.WithDescription("Delivery attempts, by destination and outcome (delivered, retrying, dead)."))
 	buckets := metric.WithExplicitBucketBoundaries(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 	m.AttemptDuration, errs[2] = meter.Float64Histogram("hookgate.delivery.attempt.duration.seconds", metric.WithDescription("Latency of delivery attempts in seconds."), buckets)
 	m.StoreWriteDuration, errs[3] = meter.Float64Histogram("hookgate.store.write.duration.seconds", metric.WithDescription("Latency of ingest's durable writes in seconds."), buckets)
 	m.reloads, errs[4] = meter.Int64Counter("hookgate.config.reloads", metric.WithDescription("Config reloads, by result (ok, error, unchanged)."))
+	m.Verifications, errs[5] = meter.Int64Counter("hookgate.verify", metric.WithDescription("Verified webhooks, by source and the index of the secret that matched (0: the first)."))
 	for _, r := range []string{ReloadOK, ReloadError, ReloadUnchanged} {
 		m.reloadAttrs[r] = metric.WithAttributes(attribute.String("result", r))
 	}

@@ -2,9 +2,11 @@ package verify
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/hookgate/hookgate/gateway/config/spec"
+	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/plugins"
 	"github.com/hookgate/hookgate/plugins/internal/mac"
 )
@@ -16,22 +18,24 @@ func init() {
 		Doc: "Checks the signature of Meta's webhooks (Facebook, Instagram, WhatsApp, Messenger): " +
 			"X-Hub-Signature-256 is \"sha256=\" and the hex HMAC-SHA256 of the exact body under the app secret, " +
 			"as GitHub's (developers.facebook.com, \"Webhooks: Validating payloads\"). " +
-			"Meta's GET hub.challenge handshake is not answered yet: verify the endpoint in the App Dashboard " +
-			"once hookgate answers it.",
+			"With verify_token set, Meta's subscription handshake (GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=X) " +
+			"is answered 200 with X; a wrong token gets 403.",
 		Attrs: []spec.Attr{
 			secretAttr("The App Secret (App Dashboard → App settings → Basic).", `env("META_APP_SECRET")`),
 			secretsAttr,
 			{Name: "verify_token", Kind: spec.Secret, Example: `env("META_VERIFY_TOKEN")`,
-				Doc: "The Verify Token typed in the App Dashboard's Webhooks settings, for the GET hub.challenge handshake. " +
-					"Accepted now so a config need not change, but not used yet: hookgate does not answer the handshake."},
+				Doc: "The Verify Token typed in the App Dashboard's Webhooks settings: the GET hub.challenge handshake " +
+					"is answered only when it carries this token. Absent: the handshake gets 403."},
 		},
 		New: func(v spec.Values) (any, error) { return newMeta(v) },
 	})
 }
 
-// Meta is the verify "meta" plugin: the POST part of Meta's webhooks.
+// Meta is the verify "meta" plugin: the signature of Meta's POSTs and the
+// GET subscription handshake.
 type Meta struct {
-	mac *mac.BodyMAC
+	mac         *mac.BodyMAC
+	verifyToken secret.Secret // empty: no handshake is answered
 }
 
 var (
@@ -39,6 +43,7 @@ var (
 	_ plugins.RequestSigner     = (*Meta)(nil)
 	_ plugins.CredentialHeaders = (*Meta)(nil)
 	_ plugins.MatchedSecret     = (*Meta)(nil)
+	_ plugins.Handshaker        = (*Meta)(nil)
 )
 
 func newMeta(v spec.Values) (*Meta, error) {
@@ -46,12 +51,27 @@ func newMeta(v spec.Values) (*Meta, error) {
 	if err != nil {
 		return nil, err
 	}
+	m := &Meta{mac: hubSignature256(secrets)}
 	if v.IsSet("verify_token") {
-		if _, err := mac.Secret(v, "verify_token"); err != nil {
+		if m.verifyToken, err = mac.Secret(v, "verify_token"); err != nil {
 			return nil, err
 		}
 	}
-	return &Meta{mac: hubSignature256(secrets)}, nil
+	return m, nil
+}
+
+// Handshake answers Meta's subscription handshake, GET
+// ?hub.mode=subscribe&hub.verify_token=T&hub.challenge=X: 200 with X as
+// plain text when T is the verify_token, 403 otherwise. A GET without
+// hub.mode=subscribe and hub.challenge is not a handshake.
+func (p *Meta) Handshake(q url.Values) (int, string, []byte, bool) {
+	if q.Get("hub.mode") != "subscribe" || !q.Has("hub.challenge") {
+		return 0, "", nil, false
+	}
+	if p.verifyToken.Empty() || !p.verifyToken.Equal(q.Get("hub.verify_token")) {
+		return http.StatusForbidden, "application/json", []byte(`{"error":"hub.verify_token does not match the source's verify_token"}` + "\n"), true
+	}
+	return http.StatusOK, "text/plain; charset=utf-8", []byte(q.Get("hub.challenge")), true
 }
 
 // Verify accepts r when X-Hub-Signature-256 holds the HMAC of its body under

@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,9 +27,8 @@ func init() {
 		Doc: "Checks Slack's request signature (api.slack.com, \"Verifying requests from Slack\"): " +
 			"X-Slack-Signature is \"v0=\" and the hex HMAC-SHA256 of \"v0:<X-Slack-Request-Timestamp>:<body>\" " +
 			"under the app's signing secret; the timestamp must lie within the tolerance, in the past or the future. " +
-			"Slack checks a new Events API Request URL with a signed url_verification request; answer it with the " +
-			"source's challenge block, with when = \"$body.type == 'url_verification'\" and respond = \"{challenge: challenge}\" " +
-			"(hookgate does not answer it on its own yet).",
+			"Slack checks a new Events API Request URL with a signed url_verification request: hookgate answers it " +
+			"200 {\"challenge\": …} itself and stores nothing.",
 		Attrs: []spec.Attr{
 			secretAttr("The app's Signing Secret (api.slack.com/apps → the app → Basic Information → App Credentials).",
 				`env("SLACK_SIGNING_SECRET")`),
@@ -49,7 +50,25 @@ var (
 	_ plugins.RequestSigner     = (*Slack)(nil)
 	_ plugins.CredentialHeaders = (*Slack)(nil)
 	_ plugins.MatchedSecret     = (*Slack)(nil)
+	_ plugins.Challenger        = (*Slack)(nil)
 )
+
+// Challenge answers Slack's url_verification request (a verified JSON body
+// {"type": "url_verification", "challenge": X}) with {"challenge": X}.
+func (p *Slack) Challenge(body []byte) ([]byte, bool) {
+	var v struct {
+		Type      string `json:"type"`
+		Challenge string `json:"challenge"`
+	}
+	if !bytes.Contains(body, []byte("url_verification")) || json.Unmarshal(body, &v) != nil || v.Type != "url_verification" {
+		return nil, false
+	}
+	answer, err := json.Marshal(map[string]string{"challenge": v.Challenge})
+	if err != nil {
+		return nil, false
+	}
+	return answer, true
+}
 
 func newSlack(v spec.Values) (*Slack, error) {
 	secrets, _, err := mac.Secrets(v, "secret", "secrets")
