@@ -10,6 +10,7 @@
 package mac
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -74,7 +75,15 @@ type BodyMAC struct {
 	newHash func() hash.Hash
 	enc     string
 	prefix  string
+	// list accepts a header holding several signatures separated by
+	// commas, each written as it would be alone (a signer rotating its
+	// secret out sends "<new>,<old>"); a provider's fixed scheme holds one.
+	list bool
 }
+
+// ListSeparator separates the signatures of a BodyMAC header that holds
+// several, while a signer rotates its secret out: "sha256=<new>,sha256=<old>".
+const ListSeparator = ","
 
 // Header is the name of the header that carries the signature.
 func (m *BodyMAC) Header() string { return m.header }
@@ -104,7 +113,9 @@ func NewBodyMAC(v spec.Values) (*BodyMAC, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewFixedBodyMAC(header, prefix, enc, newHash, RawKeys(secrets)), nil
+	m := NewFixedBodyMAC(header, prefix, enc, newHash, RawKeys(secrets))
+	m.list = !strings.Contains(prefix, ListSeparator)
+	return m, nil
 }
 
 // NewFixedBodyMAC builds the BodyMAC of a provider's fixed scheme: the
@@ -126,8 +137,23 @@ func (m *BodyMAC) Sign(h http.Header, body []byte) {
 	h.Set(m.header, m.prefix+Encode(m.enc, m.sum(m.keys[0], body)))
 }
 
+// SignAlso appends to the MAC header on h, after a comma, the signature of
+// body made with key: the signature of a previous secret while it is rotated
+// out. Call it after Sign.
+func (m *BodyMAC) SignAlso(h http.Header, body []byte, key []byte) {
+	h.Set(m.header, h.Get(m.header)+ListSeparator+m.prefix+Encode(m.enc, m.sum(key, body)))
+}
+
+// With returns a copy of m that also accepts signatures made with key.
+func (m *BodyMAC) With(key []byte) *BodyMAC {
+	c := *m
+	c.keys = append(slices.Clip(m.keys), key)
+	return &c
+}
+
 // Verify checks the MAC header on h against body, in constant time. The
-// prefix is matched without regard to case.
+// prefix is matched without regard to case. When m accepts a list, any of
+// the comma-separated signatures in the header may match.
 func (m *BodyMAC) Verify(h http.Header, body []byte) error {
 	_, err := m.Match(h, body)
 	return err
@@ -139,15 +165,29 @@ func (m *BodyMAC) Match(h http.Header, body []byte) (int, error) {
 	if v == "" {
 		return -1, plugins.Refuse("missing %s header", m.header)
 	}
-	rest, ok := CutPrefixFold(v, m.prefix)
-	if !ok {
-		return -1, plugins.Refuse("%s header does not start with %q", m.header, m.prefix)
+	entries := []string{v}
+	if m.list {
+		entries = strings.Split(v, ListSeparator)
 	}
-	got, err := Decode(m.enc, rest)
-	if err != nil {
-		return -1, plugins.Refuse("%s header is not %s", m.header, m.enc)
+	var candidates [][]byte
+	var refusal error
+	for _, e := range entries {
+		rest, ok := CutPrefixFold(strings.TrimSpace(e), m.prefix)
+		if !ok {
+			refusal = cmp.Or(refusal, plugins.Refuse("%s header does not start with %q", m.header, m.prefix))
+			continue
+		}
+		got, err := Decode(m.enc, rest)
+		if err != nil {
+			refusal = cmp.Or(refusal, plugins.Refuse("%s header is not %s", m.header, m.enc))
+			continue
+		}
+		candidates = append(candidates, got)
 	}
-	i := Match(m.keys, [][]byte{got}, func(key []byte) []byte { return m.sum(key, body) })
+	if len(candidates) == 0 {
+		return -1, refusal
+	}
+	i := Match(m.keys, candidates, func(key []byte) []byte { return m.sum(key, body) })
 	if i < 0 {
 		return -1, plugins.Refuse("signature does not match")
 	}

@@ -2,11 +2,14 @@ package mac
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/hookgate/hookgate/gateway/config/spec"
+	"github.com/hookgate/hookgate/gateway/secret"
 )
 
 func TestDecodeSecret(t *testing.T) {
@@ -104,5 +107,55 @@ func TestHeaderName(t *testing.T) {
 				t.Errorf("error names %q, want header", ae.Attr)
 			}
 		})
+	}
+}
+
+// TestBodyMACList: a BodyMAC built from attributes (verify and sign "hmac")
+// accepts a header listing several signatures separated by commas when any
+// matches, as a signer rotating its secret out sends; a provider's fixed
+// scheme reads the header as one signature.
+func TestBodyMACList(t *testing.T) {
+	vals := spec.Values{
+		"header":    {V: "X-Sig"},
+		"secret":    {V: secret.New("k3y"), Set: true},
+		"algorithm": {V: "sha256"},
+		"encoding":  {V: "hex"},
+		"prefix":    {V: "sha256="},
+	}
+	m, err := NewBodyMAC(vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("hello")
+	h := http.Header{}
+	m.Sign(h, body)
+	good := h.Get("X-Sig")
+	other := "sha256=" + strings.Repeat("ab", 32)
+	fixed := NewFixedBodyMAC("X-Sig", "sha256=", "hex", sha256.New, [][]byte{[]byte("k3y")})
+	tests := []struct {
+		header      string
+		list, fixed string // the refusal wanted; empty to accept
+	}{
+		{good, "", ""},
+		{other + "," + good, "", "not hex"},
+		{good + ", " + other, "", "not hex"},
+		{other + "," + other, "signature does not match", "not hex"},
+		{"md5=00," + good, "", "does not start with"},
+		{"md5=00,sha256=zz", "does not start with", "does not start with"},
+	}
+	for _, tt := range tests {
+		h := http.Header{"X-Sig": {tt.header}}
+		for _, c := range []struct {
+			m    *BodyMAC
+			want string
+		}{{m, tt.list}, {fixed, tt.fixed}} {
+			err := c.m.Verify(h, body)
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("list %v, %q: %v", c.m.list, tt.header, err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("list %v, %q: %v, want a refusal mentioning %q", c.m.list, tt.header, err, c.want)
+			}
+		}
 	}
 }

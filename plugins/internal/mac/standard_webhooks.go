@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,6 +99,18 @@ func (s *StandardWebhooks) Sign(h http.Header, id string, ts time.Time, body []b
 	h.Set(HeaderID, id)
 	h.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
 	h.Set(HeaderSignature, Signature(s.keys[0], id, ts.Unix(), body))
+}
+
+// SignAlso appends to the webhook-signature list on h, after a space, the
+// signature made with key: the signature of a previous secret while it is
+// rotated out, as the Standard Webhooks list allows. Call it after Sign.
+func (s *StandardWebhooks) SignAlso(h http.Header, id string, ts time.Time, body []byte, key []byte) {
+	h.Set(HeaderSignature, h.Get(HeaderSignature)+" "+Signature(key, id, ts.Unix(), body))
+}
+
+// With returns a copy of s that also accepts signatures made with key.
+func (s *StandardWebhooks) With(key []byte) *StandardWebhooks {
+	return &StandardWebhooks{keys: append(slices.Clip(s.keys), key)}
 }
 
 // Verify checks the headers on h against body: the timestamp must lie
