@@ -166,6 +166,13 @@ type Challenger interface {
 	Challenge(body []byte) (answer []byte, ok bool)
 }
 
+// FormPoster is the optional ability of a verifier to say its provider
+// posts forms (application/x-www-form-urlencoded, Twilio): a source with
+// such a verifier and no content_types of its own accepts JSON and forms.
+type FormPoster interface {
+	PostsForms() bool
+}
+
 // ErrUnauthorized is wrapped by every verifier refusal: a missing or wrong
 // signature, token or password, or a stale timestamp.
 var ErrUnauthorized = errors.New("unauthorized")

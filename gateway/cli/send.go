@@ -3,11 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -64,6 +66,14 @@ func sendCmd(ctx context.Context, env *Env, args []string) int {
 	}
 
 	h := http.Header{"Content-Type": {"application/json"}}
+	if fp, ok := src.Verifier.(plugins.FormPoster); ok && fp.PostsForms() {
+		// The provider posts forms (Twilio): the event file's JSON
+		// object is sent as one, each field a string.
+		if body, err = jsonToForm(body); err != nil {
+			return fail(fmt.Errorf("%s: %w", files[0], err))
+		}
+		h.Set("Content-Type", config.ContentForm)
+	}
 	for _, kv := range headers {
 		k, v, _ := strings.Cut(kv, ":")
 		h.Set(strings.TrimSpace(k), strings.TrimSpace(v))
@@ -161,4 +171,39 @@ func gatewayURL(cfg *config.Config, src *config.Source) string {
 		host = "::1"
 	}
 	return "http://" + net.JoinHostPort(host, port) + src.Path
+}
+
+// jsonToForm form-encodes a JSON object's fields: a string or number as
+// is, a list of them as a repeated name.
+func jsonToForm(body []byte) ([]byte, error) {
+	var obj map[string]any
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, fmt.Errorf("a form is sent from a JSON object of fields: %w", err)
+	}
+	form := url.Values{}
+	add := func(k string, v any) error {
+		switch v := v.(type) {
+		case string:
+			form.Add(k, v)
+		case float64, bool:
+			form.Add(k, fmt.Sprint(v))
+		default:
+			return fmt.Errorf("field %q is not a string, number or boolean", k)
+		}
+		return nil
+	}
+	for k, v := range obj {
+		if list, ok := v.([]any); ok {
+			for _, e := range list {
+				if err := add(k, e); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		if err := add(k, v); err != nil {
+			return nil, err
+		}
+	}
+	return []byte(form.Encode()), nil
 }

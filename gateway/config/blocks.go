@@ -143,9 +143,24 @@ var (
 				Doc: "Event type → schema name. Events of these types are validated against their schema."},
 			{Name: "unknown_events", Kind: spec.String, Default: "reject", Enum: []string{"reject", "accept"}, Example: `"accept"`,
 				Doc: "With `schemas`, what happens to an event whose type has no schema: reject (422) or accept unvalidated."},
+			{Name: "content_types", Kind: spec.StringList, Example: `["application/json", "application/x-www-form-urlencoded"]`,
+				Doc: "The request Content-Types accepted: `application/json` and `application/x-www-form-urlencoded` (a form's fields become the event, strings and, for a repeated name, a list of strings, delivered as JSON). " +
+					"Another gets 415 with the list. Absent: any body that parses as JSON (and forms too with a verify plugin whose provider posts them, such as twilio); a request without Content-Type counts as JSON."},
 			{Name: "description", Kind: spec.String, Example: `"Ylytic creator and campaign insights"`, Doc: "What the source is."},
 		},
-		Blocks: []*spec.Block{verifyBlock, challengeBlock, dedupeBlock},
+		Blocks: []*spec.Block{verifyBlock, challengeBlock, dedupeBlock, respondBlock},
+	}
+
+	respondBlock = &spec.Block{
+		Type: "respond",
+		Doc:  "The answer a sender gets once its event is stored, instead of 202 with the event's id as JSON (for senders that want, say, a plain 200 ok). Duplicates and errors are answered as usual.",
+		Attrs: []spec.Attr{
+			{Name: "status", Kind: spec.Int, Default: "200", Example: "200",
+				Doc: "The HTTP status, from 200 to 299: the event is stored, and a sender must not be told otherwise."},
+			{Name: "body", Kind: spec.String, Example: `"ok"`, Doc: "The answer's body, as is. Absent: empty."},
+			{Name: "content_type", Kind: spec.String, Default: "text/plain; charset=utf-8", Example: `"text/plain; charset=utf-8"`,
+				Doc: "The answer's Content-Type."},
+		},
 	}
 
 	signBlock = &spec.Block{

@@ -129,11 +129,46 @@ type Source struct {
 	Verifier     plugins.Verifier
 	Challenge    *Challenge
 	Dedupe       *Dedupe
+	// ContentTypes are the media types accepted (ContentJSON, ContentForm);
+	// nil accepts any body that parses as JSON.
+	ContentTypes []string
+	// Respond replaces the 202 answer once an event is stored; nil keeps it.
+	Respond *Respond
 	// Routes are the enabled routes that take this source's events, in
 	// declaration order.
 	Routes []*Route
 	// Range is where the source block is declared.
 	Range hcl.Range
+}
+
+// The media types a source can accept (Source.ContentTypes).
+const (
+	ContentJSON = "application/json"
+	ContentForm = "application/x-www-form-urlencoded"
+)
+
+// Accepts reports whether the source takes a body of media type mt ("" for
+// a request without Content-Type, which counts as JSON).
+func (s *Source) Accepts(mt string) bool {
+	if mt == "" {
+		mt = ContentJSON
+	}
+	if s.ContentTypes == nil {
+		return true
+	}
+	for _, t := range s.ContentTypes {
+		if t == mt {
+			return true
+		}
+	}
+	return false
+}
+
+// Respond is a source's answer to a stored event.
+type Respond struct {
+	Status      int
+	Body        []byte
+	ContentType string
 }
 
 // Challenge is a source's verification handshake.

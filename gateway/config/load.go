@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -574,6 +575,37 @@ func (c *compiler) source(b *hcl.Block) {
 			ch.Respond = c.program(cv.Expr("respond"), "respond", rules.DynamicEnv(), rules.AnyResult)
 		}
 		s.Challenge = ch
+	}
+	if rb := c.single(groups["respond"], "respond"); rb != nil {
+		rv, _ := c.decode(rb.Body, respondBlock, rb.DefRange)
+		r := &Respond{Status: rv.Int("status"), Body: []byte(rv.String("body")), ContentType: rv.String("content_type")}
+		if r.Status < 200 || r.Status > 299 {
+			c.errorf(rv.Range("status"), "Invalid status",
+				"The answer to a stored event is a 2xx status (200 to 299): the event is stored, and a sender must not be told otherwise.")
+		}
+		if !validHeaderValue(r.ContentType) {
+			c.errorf(rv.Range("content_type"), "Invalid content_type", "content_type must be a header value: no line breaks or control characters.")
+		}
+		s.Respond = r
+	}
+	if v.IsSet("content_types") {
+		s.ContentTypes = []string{}
+		for _, t := range v.StringList("content_types") {
+			switch t {
+			case ContentJSON, ContentForm:
+				if !slices.Contains(s.ContentTypes, t) {
+					s.ContentTypes = append(s.ContentTypes, t)
+				}
+			default:
+				c.errorf(v.Range("content_types"), "Unknown content type",
+					"%q cannot be accepted: a source takes %q and %q.", t, ContentJSON, ContentForm)
+			}
+		}
+		if len(s.ContentTypes) == 0 {
+			c.errorf(v.Range("content_types"), "Invalid content_types", "content_types lists no type: every request would be refused.")
+		}
+	} else if fp, ok := s.Verifier.(plugins.FormPoster); ok && fp.PostsForms() {
+		s.ContentTypes = []string{ContentJSON, ContentForm}
 	}
 	if db := c.single(groups["dedupe"], "dedupe"); db != nil {
 		dv, _ := c.decode(db.Body, dedupeBlock, db.DefRange)

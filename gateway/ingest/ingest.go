@@ -18,7 +18,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -114,6 +116,8 @@ type request struct {
 	start time.Time // when the request reached the handler
 	now   time.Time // the time the event is stamped and verified with
 	body  []byte
+	// form: the body is a form, turned into JSON once verified.
+	form bool
 	// ctx carries the server span once started (startSpan).
 	ctx  context.Context
 	span trace.Span
@@ -168,6 +172,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			q.w.Write(answer)
 			return
 		}
+	}
+	if q.form {
+		// A form's fields become the event, delivered as JSON; the
+		// verifier has seen the form as it was sent.
+		body, err := formJSON(q.body)
+		if err != nil {
+			h.answer(q, http.StatusBadRequest, errorBody{Error: "the body is not a form: " + err.Error()})
+			return
+		}
+		q.body = body
 	}
 	res, ok := h.evaluate(q)
 	if !ok {
@@ -231,6 +245,15 @@ func (h *Handler) readAndVerify(q *request) (verified, ok bool) {
 		return false, false
 	}
 	q.body = body
+	mt := mediaType(q.r.Header.Get("Content-Type"))
+	if !q.src.Accepts(mt) {
+		h.startSpan(q, false)
+		defer q.span.End()
+		h.answer(q, http.StatusUnsupportedMediaType, errorBody{Error: fmt.Sprintf("Content-Type %q is not accepted here; send one of: %s",
+			mt, strings.Join(q.src.ContentTypes, ", "))})
+		return false, false
+	}
+	q.form = mt == config.ContentForm
 	q.now = h.now()
 	if q.src.Verifier == nil {
 		return false, true
@@ -496,8 +519,17 @@ func (h *Handler) answer(q *request, status int, body any) {
 }
 
 // answerAccepted answers 202 {"deliveries": n, "id": id}, as answer would
-// encode it, without reflection: it is every stored event's answer.
+// encode it, without reflection: it is every stored event's answer, unless
+// the source has a respond block.
 func (h *Handler) answerAccepted(q *request, id string, n int) {
+	if r := q.src.Respond; r != nil {
+		h.count(q.ctx, q.src.Name, r.Status)
+		setStatus(q.span, r.Status)
+		q.w.Header().Set("Content-Type", r.ContentType)
+		q.w.WriteHeader(r.Status)
+		q.w.Write(r.Body)
+		return
+	}
 	h.count(q.ctx, q.src.Name, http.StatusAccepted)
 	setStatus(q.span, http.StatusAccepted)
 	b := make([]byte, 0, 64)
@@ -607,4 +639,35 @@ func (h *Handler) logger() *slog.Logger {
 		return h.Logger
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// mediaType is a Content-Type's media type, lower-case, without its
+// parameters ("" when absent or unparsable).
+func mediaType(ct string) string {
+	if ct == "" {
+		return ""
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return strings.ToLower(strings.TrimSpace(strings.Split(ct, ";")[0]))
+	}
+	return mt
+}
+
+// formJSON turns a form body into the JSON object of its fields: a name
+// given once is a string, a name given more than once a list of strings.
+func formJSON(body []byte) ([]byte, error) {
+	fields, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, err
+	}
+	obj := make(map[string]any, len(fields))
+	for k, vs := range fields {
+		if len(vs) == 1 {
+			obj[k] = vs[0]
+		} else {
+			obj[k] = vs
+		}
+	}
+	return json.Marshal(obj)
 }

@@ -21,7 +21,7 @@ func TestEveryBuiltInIsRegistered(t *testing.T) {
 		kind plugins.Kind
 		want []string
 	}{
-		{plugins.KindVerify, []string{"basic_auth", "github", "hmac", "meta", "none", "shopify", "slack", "standard_webhooks", "stripe", "token"}},
+		{plugins.KindVerify, []string{"basic_auth", "github", "hmac", "meta", "none", "shopify", "slack", "standard_webhooks", "stripe", "token", "twilio"}},
 		{plugins.KindSign, []string{"hmac", "standard_webhooks"}},
 	}
 	for _, tt := range tests {
