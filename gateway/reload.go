@@ -83,8 +83,8 @@ func (g *Gateway) watchSIGHUP(ctx context.Context, sig chan os.Signal) {
 	}
 }
 
-// reload reads the config file again and, when its bytes changed and it
-// compiles, publishes it: a new snapshot built beside the running one, which
+// reload reads the config file again and, when its bytes or a file its
+// file() calls read changed and it compiles, publishes it: a new snapshot built beside the running one, which
 // requests already routed keep using. On errors the running config stays
 // and the error is an *admin.ReloadError with the diagnostics. Settings only
 // a restart applies (listen, admin_listen, storage, workers) keep their
@@ -104,7 +104,11 @@ func (g *Gateway) reload(ctx context.Context) (admin.ReloadResult, error) {
 		}}
 		return admin.ReloadResult{}, g.refuse(diags, nil)
 	}
-	if hashOf(src) == cur.Hash {
+	// The files file() read (secrets) are read again on every reload: a
+	// rotated secret file is a change even when config.hcl is not.
+	files := cur.ChangedFiles()
+	sameBytes := hashOf(src) == cur.Hash
+	if sameBytes && len(files) == 0 {
 		g.countReload(ctx, telemetry.ReloadUnchanged)
 		g.log.Info("config reload: file unchanged", "config_hash", cur.Hash)
 		return admin.ReloadResult{ConfigHash: cur.Hash, RestartNeeded: []string{}}, nil
@@ -129,6 +133,14 @@ func (g *Gateway) reload(ctx context.Context) (admin.ReloadResult, error) {
 		return admin.ReloadResult{}, g.refuse(hcl.Diagnostics{d}, l.Files())
 	}
 	changes := diffBlocks(st.src, src, cur, next)
+	if len(files) > 0 {
+		if slices.Equal(changes, []string{"none"}) {
+			changes = nil
+		}
+		for _, f := range files {
+			changes = append(changes, "secret file "+f+" changed")
+		}
+	}
 	g.current.Store(next)
 	g.engine.Update(next.Destinations)
 	st.src = src
@@ -139,6 +151,8 @@ func (g *Gateway) reload(ctx context.Context) (admin.ReloadResult, error) {
 	if len(restart) > 0 {
 		args = append(args, "restart_needed", strings.Join(restart, ", "))
 		g.log.Warn("config reloaded; changes to "+strings.Join(restart, ", ")+" need a restart (the running values are kept)", args...)
+	} else if sameBytes {
+		g.log.Info("config reloaded: a secret file changed", args...)
 	} else {
 		g.log.Info("config reloaded", args...)
 	}

@@ -69,7 +69,8 @@ type Server struct {
 
 // ReloadResult is what a reload did.
 type ReloadResult struct {
-	// Reloaded is false when the file's bytes were those running.
+	// Reloaded is false when the file's bytes were those running and so
+	// were the files its file() calls read.
 	Reloaded   bool   `json:"reloaded"`
 	ConfigHash string `json:"config_hash"`
 	// RestartNeeded names the settings that changed but take effect only

@@ -45,6 +45,10 @@ type Config struct {
 	sourceByPath map[string]*Source
 	destByName   map[string]*Destination
 	routeByName  map[string]*Route
+
+	// files are the files file() read, by path, with the hex SHA-256 of
+	// what they held; see ChangedFiles.
+	files map[string]string
 }
 
 // Source returns the source named name, or nil.

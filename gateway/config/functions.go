@@ -13,9 +13,15 @@ import (
 // Functions is the one table of functions config files may call. Paths given
 // to file() are relative to baseDir; lookupEnv reads the environment.
 func Functions(baseDir string, lookupEnv func(string) (string, bool)) map[string]function.Function {
+	return functions(baseDir, lookupEnv, nil)
+}
+
+// functions is Functions that also hands read, when not nil, each file
+// file() read, by its path, with its content.
+func functions(baseDir string, lookupEnv func(string) (string, bool), read func(path string, content []byte)) map[string]function.Function {
 	return map[string]function.Function{
 		"env":        envFunc(lookupEnv),
-		"file":       fileFunc(baseDir),
+		"file":       fileFunc(baseDir, read),
 		"trimspace":  stdlib.TrimSpaceFunc,
 		"lower":      stdlib.LowerFunc,
 		"upper":      stdlib.UpperFunc,
@@ -49,7 +55,8 @@ func envFunc(lookupEnv func(string) (string, bool)) function.Function {
 }
 
 // fileFunc is file(path): the contents of a file relative to the config.
-func fileFunc(baseDir string) function.Function {
+// read, when not nil, is handed each file read.
+func fileFunc(baseDir string, read func(path string, content []byte)) function.Function {
 	return function.New(&function.Spec{
 		Description: "Reads a file, relative to the config file's folder.",
 		Params:      []function.Parameter{{Name: "path", Type: cty.String}},
@@ -62,6 +69,9 @@ func fileFunc(baseDir string) function.Function {
 			b, err := os.ReadFile(p)
 			if err != nil {
 				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %v", p, unwrapPathError(err))
+			}
+			if read != nil {
+				read(p, b)
 			}
 			return cty.StringVal(string(b)), nil
 		},

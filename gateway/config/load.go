@@ -109,7 +109,7 @@ func (l *Loader) load(src []byte, filename string) (*Config, hcl.Diagnostics, *c
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	c.ctx = &hcl.EvalContext{Functions: Functions(c.baseDir, lookup)}
+	c.ctx = &hcl.EvalContext{Functions: functions(c.baseDir, lookup, c.cfg.recordFile)}
 	sum := sha256.Sum256(src)
 	c.cfg.Hash = hex.EncodeToString(sum[:])
 	now := time.Now

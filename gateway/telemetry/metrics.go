@@ -57,7 +57,7 @@ type Metrics struct {
 const (
 	ReloadOK        = "ok"        // a new config was published
 	ReloadError     = "error"     // the new config was refused; the running one stays
-	ReloadUnchanged = "unchanged" // the file's bytes had not changed
+	ReloadUnchanged = "unchanged" // neither the file's bytes nor the files its file() calls read had changed
 )
 
 // NewMetrics builds the meter provider and its Prometheus exporter on a
