@@ -157,6 +157,13 @@ type Handshaker interface {
 	Handshake(query url.Values) (status int, contentType string, body []byte, ok bool)
 }
 
+// HandshakeSender is the optional ability of a Handshaker to make the
+// handshake it answers, for `hookgate send -get`: the query of a GET that
+// carries challenge.
+type HandshakeSender interface {
+	HandshakeQuery(challenge string) url.Values
+}
+
 // Challenger is the optional ability of a verifier to answer its
 // provider's URL check, a verified request that asks the endpoint to echo
 // a value (Slack's url_verification). Challenge reports ok false when body

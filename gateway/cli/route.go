@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookgate/hookgate/gateway/config"
 	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/gateway/ids"
 	"github.com/hookgate/hookgate/gateway/routing"
@@ -109,9 +110,37 @@ func routeCmd(_ context.Context, env *Env, args []string) int {
 	}
 
 	rep := routeReport{Source: src.Name, Verify: verifyReport{Plugin: src.VerifyPlugin, OK: true}, Problems: []rules.Problem{}, Routes: []routeEntry{}}
+	// A source that takes forms: the file is the form as sent or, for a
+	// provider that posts forms (Twilio), its fields as a JSON object, as
+	// `hookgate send` takes them. It is verified as sent and evaluated as
+	// the JSON event ingest makes of it.
+	signed, event := body, body
+	if src.Accepts(config.ContentForm) && !json.Valid(body) {
+		if event, err = routing.FormJSON(body); err != nil {
+			fmt.Fprintf(env.Stderr, "hookgate route: %s is neither JSON nor a form: %v\n", fs.Arg(0), err)
+			return 1
+		}
+	} else if fp, ok := src.Verifier.(plugins.FormPoster); ok && fp.PostsForms() {
+		if signed, err = jsonToForm(body); err != nil {
+			fmt.Fprintf(env.Stderr, "hookgate route: %s: %v\n", fs.Arg(0), err)
+			return 1
+		}
+		if event, err = routing.FormJSON(signed); err != nil {
+			fmt.Fprintf(env.Stderr, "hookgate route: %s: %v\n", fs.Arg(0), err)
+			return 1
+		}
+	}
 	if src.Verifier != nil {
-		if err := src.Verifier.Verify(&plugins.Request{Method: http.MethodPost, Header: h, Body: body}, now); err != nil {
+		if err := src.Verifier.Verify(&plugins.Request{Method: http.MethodPost, Header: h, Body: signed}, now); err != nil {
 			rep.Verify = verifyReport{Plugin: src.VerifyPlugin, OK: false, Reason: err.Error()}
+		}
+	}
+	body = event
+	if c, ok := src.Verifier.(plugins.Challenger); ok && rep.Verify.OK {
+		// The provider's URL check (Slack's), answered by its verifier.
+		if answer, ok := c.Challenge(body); ok {
+			rep.Status, rep.Challenge = http.StatusOK, answer
+			return printRoute(env, rep)
 		}
 	}
 	res, err := routing.Evaluate(src, h, body)
@@ -153,6 +182,11 @@ func routeCmd(_ context.Context, env *Env, args []string) int {
 		// The signature is checked first: this is what the sender would see.
 		rep.Status = http.StatusUnauthorized
 	}
+	return printRoute(env, rep)
+}
+
+// printRoute prints a route report as indented JSON.
+func printRoute(env *Env, rep routeReport) int {
 	enc := json.NewEncoder(env.Stdout)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,16 +29,24 @@ const messageID = "msg"
 // to the gateway and prints the status line and the answer. Exit 0 for a 2xx
 // answer, 1 otherwise.
 func sendCmd(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "send", "[-config F] -source NAME [-url U] [-H 'K: V']... [-timeout D] EVENT.json")
+	fs := newFlags(env, "send", "[-config F] -source NAME [-url U] [-H 'K: V']... [-timeout D] EVENT.json | -get -source NAME")
 	path := configFlag(env, fs)
 	source := fs.String("source", "", "the source to sign the event for (required)")
 	target := fs.String("url", "", "where to POST (default: the gateway's listen address and the source's path)")
 	var headers headerFlags
 	fs.Var(&headers, "H", "an extra request header 'Key: Value' (repeatable); the signature headers win")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up on the request after this long")
+	get := fs.Bool("get", false, "send the source's subscription handshake instead of an event (Meta's GET hub.challenge, with its verify_token); exit 0 when the gateway echoes the challenge")
 	code, files := parseMixed(fs, args)
 	if code >= 0 {
 		return code
+	}
+	if *get {
+		if *source == "" || len(files) != 0 {
+			fs.Usage()
+			return 2
+		}
+		return sendHandshake(ctx, env, *path, *source, *target, *timeout)
 	}
 	if *source == "" || len(files) != 1 {
 		fs.Usage()
@@ -206,4 +215,57 @@ func jsonToForm(body []byte) ([]byte, error) {
 		}
 	}
 	return []byte(form.Encode()), nil
+}
+
+// sendHandshake is `hookgate send -get -source NAME`: the GET handshake
+// the source's verify plugin answers (plugins.HandshakeSender), with a
+// fresh challenge. Exit 0 when the answer is 200 with the challenge.
+func sendHandshake(ctx context.Context, env *Env, path, source, target string, timeout time.Duration) int {
+	fail := func(err error) int {
+		fmt.Fprintf(env.Stderr, "hookgate send: %v\n", err)
+		return 1
+	}
+	cfg := load(env, path)
+	if cfg == nil {
+		return 1
+	}
+	defer cfg.Close()
+	src := cfg.Source(source)
+	if src == nil {
+		return fail(fmt.Errorf("no source named %q in %s", source, path))
+	}
+	hs, ok := src.Verifier.(plugins.HandshakeSender)
+	if !ok {
+		return fail(fmt.Errorf("source %q (verify %q) has no handshake to send", source, src.VerifyPlugin))
+	}
+	if target == "" {
+		target = gatewayURL(cfg, src)
+	}
+	challenge := ids.New("challenge", time.Now())
+	u, err := url.Parse(target)
+	if err != nil {
+		return fail(fmt.Errorf("-url: %w", err))
+	}
+	u.RawQuery = hs.HandshakeQuery(challenge).Encode()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return fail(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		// The URL carries the verify token: say only where it went.
+		return fail(fmt.Errorf("GET %s://%s%s: %w", u.Scheme, u.Host, u.Path, errors.Unwrap(err)))
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fail(fmt.Errorf("read the answer: %w", err))
+	}
+	fmt.Fprintf(env.Stdout, "%s %s\n%s\n", resp.Proto, resp.Status, answer)
+	if resp.StatusCode != http.StatusOK || string(answer) != challenge {
+		return 1
+	}
+	return 0
 }

@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -176,7 +175,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if q.form {
 		// A form's fields become the event, delivered as JSON; the
 		// verifier has seen the form as it was sent.
-		body, err := formJSON(q.body)
+		body, err := routing.FormJSON(q.body)
 		if err != nil {
 			h.answer(q, http.StatusBadRequest, errorBody{Error: "the body is not a form: " + err.Error()})
 			return
@@ -652,22 +651,4 @@ func mediaType(ct string) string {
 		return strings.ToLower(strings.TrimSpace(strings.Split(ct, ";")[0]))
 	}
 	return mt
-}
-
-// formJSON turns a form body into the JSON object of its fields: a name
-// given once is a string, a name given more than once a list of strings.
-func formJSON(body []byte) ([]byte, error) {
-	fields, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, err
-	}
-	obj := make(map[string]any, len(fields))
-	for k, vs := range fields {
-		if len(vs) == 1 {
-			obj[k] = vs[0]
-		} else {
-			obj[k] = vs
-		}
-	}
-	return json.Marshal(obj)
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/hookgate/hookgate/gateway/config"
 	"github.com/hookgate/hookgate/rules"
@@ -191,4 +192,24 @@ func evalRoute(r *config.Route, event string, in *rules.Input, body []byte) Rout
 		rr.Deliveries = append(rr.Deliveries, Delivery{Route: r, Destination: d, Body: out})
 	}
 	return rr
+}
+
+// FormJSON turns a form body (application/x-www-form-urlencoded) into the
+// JSON object of its fields, the event a source that takes forms stores
+// and delivers: a name given once is a string, a name given more than
+// once a list of strings.
+func FormJSON(body []byte) ([]byte, error) {
+	fields, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, err
+	}
+	obj := make(map[string]any, len(fields))
+	for k, vs := range fields {
+		if len(vs) == 1 {
+			obj[k] = vs[0]
+		} else {
+			obj[k] = vs
+		}
+	}
+	return json.Marshal(obj)
 }

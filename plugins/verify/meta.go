@@ -44,7 +44,14 @@ var (
 	_ plugins.CredentialHeaders = (*Meta)(nil)
 	_ plugins.MatchedSecret     = (*Meta)(nil)
 	_ plugins.Handshaker        = (*Meta)(nil)
+	_ plugins.HandshakeSender   = (*Meta)(nil)
 )
+
+// HandshakeQuery is the query of Meta's subscription handshake carrying
+// challenge and the source's verify_token, for `hookgate send -get`.
+func (p *Meta) HandshakeQuery(challenge string) url.Values {
+	return url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {p.verifyToken.Reveal()}, "hub.challenge": {challenge}}
+}
 
 func newMeta(v spec.Values) (*Meta, error) {
 	secrets, _, err := mac.Secrets(v, "secret", "secrets")
