@@ -192,7 +192,7 @@ func noEnv(string) (string, bool) { return "", false }
 // TestReadmesCoverEveryEvent: each file under events/ is in the README's
 // table, and each file the table sends exists.
 func TestReadmesCoverEveryEvent(t *testing.T) {
-	for _, p := range platforms {
+	for _, p := range append(slices.Clone(platforms), "providers") {
 		t.Run(p, func(t *testing.T) {
 			files, err := filepath.Glob(filepath.Join(p, "events", "*"))
 			if err != nil || len(files) == 0 {
