@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -34,9 +36,17 @@ const (
 	fxHeaderSecret = "header-s3cret-value"
 	fxURLSecret    = "url-s3cret-value"
 	fxPathSecret   = "T0B0-p4th-s3cret" // the path of a Slack-style URL given by env()
+	// The provider presets' and rotation's secrets (#15).
+	fxPrevWhsecBytes = "cHJldmlvdXMtczNjcmV0LXdoc2VjLWJ5dGVz" // previous_secret of a sign block
+	fxGithubSecret   = "github-s3cret-new"                    // secrets = [...] on a preset, the first
+	fxGithubOld      = "github-s3cret-old"                    // and the one being retired
+	fxMetaSecret     = "meta-app-s3cret"
+	fxMetaToken      = "meta-verify-t0ken" // verify_token
+	fxTwilioToken    = "twilio-auth-t0ken"
 )
 
-var fxSecrets = []string{fxToken, fxSourceSecret, fxWhsecBytes, fxHeaderSecret, fxURLSecret, fxPathSecret}
+var fxSecrets = []string{fxToken, fxSourceSecret, fxWhsecBytes, fxHeaderSecret, fxURLSecret, fxPathSecret,
+	fxPrevWhsecBytes, fxGithubSecret, fxGithubOld, fxMetaSecret, fxMetaToken, fxTwilioToken}
 
 // receiver is a loopback destination whose answer can be switched.
 type receiver struct {
@@ -90,6 +100,26 @@ type fixture struct {
 	st      *embedded.Store
 	orders  *receiver
 	bill    *receiver
+	// logs are what the admin server and the delivery engine logged.
+	logs *fxLogs
+}
+
+// fxLogs is a log sink safe for the server's goroutines.
+type fxLogs struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *fxLogs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *fxLogs) bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.b.Bytes())
 }
 
 type fixtureOpts struct {
@@ -144,7 +174,11 @@ destination "orders" {
   headers       = { "X-Api-Key" = %q }
   allow_private = true
   timeout       = "2s"
-  sign "standard_webhooks" { secret = %q }
+  sign "standard_webhooks" {
+    secret          = %q
+    previous_secret = %q
+    previous_until  = "2099-01-01T00:00:00Z"
+  }
   retry {
     schedule = ["1h"]
     jitter   = "0%%"
@@ -166,6 +200,31 @@ destination "alerts" {
   allow_private = true
 }
 
+source "github" {
+  path = "/in/github"
+  verify "github" { secrets = [%q, %q] }
+}
+
+source "meta" {
+  path = "/in/meta"
+  verify "meta" {
+    secret       = %q
+    verify_token = %q
+  }
+}
+
+source "twilio" {
+  path = "/in/twilio"
+  verify "twilio" {
+    secret = %q
+    url    = "https://hooks.example.com/in/twilio"
+  }
+  respond {
+    content_type = "application/xml"
+    body         = "<Response/>"
+  }
+}
+
 route "refunds" {
   source       = "shop"
   filter       = "status == 'refunded'"
@@ -181,9 +240,11 @@ route "ledger" {
 
 func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	t.Helper()
-	f := &fixture{orders: newReceiver(t, http.StatusOK), bill: newReceiver(t, http.StatusOK)}
+	f := &fixture{orders: newReceiver(t, http.StatusOK), bill: newReceiver(t, http.StatusOK), logs: &fxLogs{}}
+	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	src := fmt.Sprintf(fxConfig, o.token, fxSourceSecret, f.orders.URL+"/hook?token="+fxURLSecret, fxHeaderSecret,
-		"whsec_"+fxWhsecBytes, f.bill.URL+"/billing")
+		"whsec_"+fxWhsecBytes, "whsec_"+fxPrevWhsecBytes, f.bill.URL+"/billing",
+		fxGithubSecret, fxGithubOld, fxMetaSecret, fxMetaToken, fxTwilioToken)
 	l := &config.Loader{LookupEnv: func(k string) (string, bool) {
 		if k == "ALERTS_URL" {
 			return f.bill.URL + "/services/" + fxPathSecret, true
@@ -201,9 +262,9 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		t.Fatal(err)
 	}
 	f.st = st
-	srv := &admin.Server{Current: func() *config.Config { return cfg }, Store: st, Now: o.now}
+	srv := &admin.Server{Current: func() *config.Config { return cfg }, Store: st, Now: o.now, Logger: logger}
 	if o.engine {
-		eng := delivery.New(st, delivery.Options{Poll: 50 * time.Millisecond})
+		eng := delivery.New(st, delivery.Options{Poll: 50 * time.Millisecond, Logger: logger})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- eng.Run(ctx, cfg.Destinations) }()
@@ -329,13 +390,18 @@ func noSecrets(t *testing.T, what string, raw []byte) {
 // would.
 func verifyStandardWebhooks(t *testing.T, h http.Header, body []byte) {
 	t.Helper()
-	key, err := base64.StdEncoding.DecodeString(fxWhsecBytes)
-	if err != nil {
-		t.Fatal(err)
+	sig := func(secret string) string {
+		key, err := base64.StdEncoding.DecodeString(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := hmac.New(sha256.New, key)
+		fmt.Fprintf(m, "%s.%s.%s", h.Get("Webhook-Id"), h.Get("Webhook-Timestamp"), body)
+		return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
 	}
-	m := hmac.New(sha256.New, key)
-	fmt.Fprintf(m, "%s.%s.%s", h.Get("Webhook-Id"), h.Get("Webhook-Timestamp"), body)
-	want := "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
+	// The sign block rotates: the new secret's signature, then the
+	// previous one's until previous_until.
+	want := sig(fxWhsecBytes) + " " + sig(fxPrevWhsecBytes)
 	if h.Get("Webhook-Signature") != want {
 		t.Errorf("webhook-signature %q, want %q", h.Get("Webhook-Signature"), want)
 	}

@@ -11,8 +11,11 @@ import (
 
 // TestNoSecretInAnyAnswer asks every API route and every dashboard page for
 // everything it shows, after a real test delivery that was signed with the
-// destination's secret and sent with its secret header and URL; call and
-// browser.do fail the test on any configured secret in an answer.
+// destination's secret (and, rotating, its previous_secret) and sent with
+// its secret header and URL; call and browser.do fail the test on any
+// configured secret in an answer: the sources' too, a preset's secrets =
+// [...], meta's verify_token and twilio's auth token among them. What the
+// admin server and the delivery engine logged meanwhile is swept as well.
 func TestNoSecretInAnyAnswer(t *testing.T) {
 	f := newFixture(t, fixtureOpts{token: fxToken, engine: true})
 	at := time.Now().UTC().Add(-time.Minute)
@@ -55,4 +58,9 @@ func TestNoSecretInAnyAnswer(t *testing.T) {
 			t.Errorf("GET %s: %d", path, code)
 		}
 	}
+	logs := f.logs.bytes()
+	if len(logs) == 0 {
+		t.Error("nothing was logged: the sweep of the logs would prove nothing")
+	}
+	noSecrets(t, "the logs", logs)
 }
