@@ -29,11 +29,14 @@ const jaegerInstall = "go install github.com/jaegertracing/jaeger/cmd/all-in-one
 type jaeger struct {
 	otlpGRPC string // OTLP gRPC receiver
 	query    string // query HTTP API and UI
-	logs     *bytes.Buffer
+	logs     *logBuffer
 }
 
 // startJaeger starts Jaeger all-in-one and waits until it is healthy. A
-// missing binary fails the test with how to install it.
+// missing binary fails the test with how to install it. Its dozen ports are
+// chosen free a moment before it binds them, so another process (or Jaeger's
+// own agent dialling its collector) can take one first: a start that exits
+// is retried on fresh ports, a few times, before the test fails.
 func startJaeger(t *testing.T) *jaeger {
 	t.Helper()
 	bin, err := exec.LookPath("all-in-one")
@@ -45,7 +48,25 @@ func startJaeger(t *testing.T) *jaeger {
 		}
 		bin = cand
 	}
-	j := &jaeger{otlpGRPC: freeAddr(t), query: freeAddr(t), logs: &bytes.Buffer{}}
+	const tries = 5
+	for try := 1; ; try++ {
+		j, ok := tryJaeger(t, bin)
+		if ok {
+			return j
+		}
+		if try == tries {
+			t.Fatalf("Jaeger all-in-one exited at start %d times; last logs:\n%s", tries, j.logs)
+		}
+		t.Logf("Jaeger all-in-one exited at start (try %d of %d), retrying on fresh ports; its last lines:\n%s",
+			try, tries, lastLines(j.logs.String(), 5))
+	}
+}
+
+// tryJaeger starts Jaeger on fresh ports. It reports false if the process
+// exited before it became healthy (its logs are in the returned jaeger).
+func tryJaeger(t *testing.T, bin string) (*jaeger, bool) {
+	t.Helper()
+	j := &jaeger{otlpGRPC: freeAddr(t), query: freeAddr(t), logs: &logBuffer{}}
 	admin := freeAddr(t)
 	cmd := exec.Command(bin,
 		"--collector.otlp.enabled=true",
@@ -69,28 +90,39 @@ func startJaeger(t *testing.T) *jaeger {
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get("http://" + admin + "/")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return j
+				t.Cleanup(func() {
+					cmd.Process.Kill()
+					<-exited
+				})
+				return j, true
 			}
 		}
 		select {
 		case <-exited:
-			t.Fatalf("Jaeger all-in-one exited at start; logs:\n%s", j.logs)
+			return j, false
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-exited
 			t.Fatalf("Jaeger all-in-one not healthy after 20s; logs:\n%s", j.logs)
 		}
 	}
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // freeUDPAddr returns a loopback UDP address that was free a moment ago.
