@@ -208,7 +208,11 @@ type Destination struct {
 	SignPlugin string
 	Signer     plugins.Signer
 	Retry      Retry
-	Range      hcl.Range
+	// Breaker is the destination's circuit breaker; nil: none.
+	Breaker *Breaker
+	// AdaptiveConcurrency adapts the attempts in flight to the receiver.
+	AdaptiveConcurrency bool
+	Range               hcl.Range
 }
 
 // ShownURL is the destination's URL as the dashboard, traces and

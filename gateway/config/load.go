@@ -740,6 +740,7 @@ func (c *compiler) destination(b *hcl.Block) {
 		d.Retry.Schedule = append(d.Retry.Schedule, dur)
 	}
 	groups := byType(blocks)
+	c.health(d, v, groups["breaker"])
 	if sb := c.single(groups["sign"], "sign"); sb != nil {
 		d.SignPlugin = sb.Labels[0]
 		if p := c.plugin(plugins.KindSign, sb); p != nil {
