@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Stats", testStats},
 		{"StatsCounts", testStatsCounts},
 		{"StatsMinutes", testStatsMinutes},
+		{"Pauses", testPauses},
 		{"Ping", testPing},
 		{"Closed", testClosed},
 	}
