@@ -3,8 +3,6 @@ package config_test
 import (
 	"testing"
 	"time"
-
-	"github.com/hookgate/hookgate/gateway/config"
 )
 
 func TestBreakerAndAdaptiveCompile(t *testing.T) {
@@ -39,7 +37,7 @@ destination "plain" {
 func TestBrokenHealthSettings(t *testing.T) {
 	cases := []struct {
 		name, src, summary string
-		line, col         int // of the addition
+		line, col          int // of the addition
 	}{
 		{"zero failures", "destination \"d2\" {\n  url = \"https://x.example.com\"\n  breaker {\n    failures = 0\n  }\n}", "Invalid failures", 4, 16},
 		{"zero cooldown", "destination \"d2\" {\n  url = \"https://x.example.com\"\n  breaker {\n    cooldown = \"0s\"\n  }\n}", "Invalid cooldown", 4, 16},
@@ -67,5 +65,3 @@ func TestBrokenHealthSettings(t *testing.T) {
 		})
 	}
 }
-
-var _ = config.MaxBreakerCooldown
