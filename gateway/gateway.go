@@ -200,10 +200,13 @@ func (g *Gateway) start(ctx context.Context, cfg *config.Config, lc *lifecycle) 
 		// Each attempt is a span of the event's trace.
 		TracerProvider: tracing.Provider(),
 	})
+	if err := g.metrics.ObserveDestinations(g.engine.Gauges); err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
 	adminSrv := &http.Server{
 		Handler: (&admin.Server{
 			Current: g.current.Load, Store: st, Metrics: g.metrics, Notify: g.engine.Notify,
-			Now: g.opts.Now, Logger: g.log.With("component", "admin"), Reload: g.reload,
+			Now: g.opts.Now, Logger: g.log.With("component", "admin"), Reload: g.reload, Health: g.engine,
 		}).Handler(),
 		// As ingest's: the unauthenticated POST /login must not be read
 		// slowly. Profiles, test sends and exports extend their own write

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/gateway/telemetry"
 )
 
 // health is one destination's breaker, adaptive limit and pause, consulted
@@ -231,4 +232,15 @@ func (l *destLoop) observe(set *destSettings, r result, inflight int) {
 	case before == HalfOpen && after == Closed:
 		l.log.Info("breaker closed: the probe attempt succeeded")
 	}
+}
+
+// Gauges returns the destinations' health as the
+// hookgate_destination_state and _concurrency gauges report it.
+func (e *Engine) Gauges() []telemetry.DestinationGauge {
+	hs := e.Health()
+	out := make([]telemetry.DestinationGauge, len(hs))
+	for i, h := range hs {
+		out[i] = telemetry.DestinationGauge{Name: h.Name, State: h.State.Value(), Concurrency: int64(h.Concurrency)}
+	}
+	return out
 }
