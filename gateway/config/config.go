@@ -40,6 +40,8 @@ type Config struct {
 	Sources      []*Source
 	Destinations []*Destination
 	Routes       []*Route
+	// Alerts are the alert blocks, in declaration order.
+	Alerts []*Alert
 
 	sourceByName map[string]*Source
 	sourceByPath map[string]*Source

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -61,6 +62,75 @@ func TestBrokenHealthSettings(t *testing.T) {
 				d.Subject.Start.Line != baseLines+tc.line || d.Subject.Start.Column != tc.col {
 				t.Errorf("got %s at %s:%d:%d, want %q at line %d col %d of the addition",
 					d.Summary, d.Subject.Filename, d.Subject.Start.Line-baseLines, d.Subject.Start.Column, tc.summary, tc.line, tc.col)
+			}
+		})
+	}
+}
+
+func TestAlertCompiles(t *testing.T) {
+	cfg := mustLoad(t, base+`
+destination "oncall" {
+  url = "https://chat.example.com/hooks"
+}
+alert "pager" {
+  on          = ["dead", "verify_failures"]
+  destination = "oncall"
+  every       = "5m"
+  threshold   = 3
+}
+`)
+	if len(cfg.Alerts) != 1 {
+		t.Fatalf("%d alerts, want 1", len(cfg.Alerts))
+	}
+	a := cfg.Alerts[0]
+	if a.Name != "pager" || a.Destination != cfg.Destination("oncall") || a.Every != 5*time.Minute || a.Threshold != 3 ||
+		!a.Watches("dead") || !a.Watches("verify_failures") || a.Watches("breaker_open") {
+		t.Errorf("alert %+v", a)
+	}
+	_, diags := loader(nil).LoadBytes([]byte(base+`
+destination "oncall" {
+  url = "https://chat.example.com/hooks"
+}
+alert "pager" {
+  on          = ["dead"]
+  destination = "oncall"
+}
+`), "config.hcl")
+	for _, d := range diags {
+		if d.Summary == "Unused destination" && strings.Contains(d.Detail, "oncall") {
+			t.Errorf("a destination only alerts go to is reported unused: %s", d.Error())
+		}
+	}
+}
+
+func TestBrokenAlerts(t *testing.T) {
+	const dest = "destination \"oncall\" {\n  url = \"https://chat.example.com/hooks\"\n}\n"
+	cases := []struct {
+		name, src, summary, detail string
+		line, col                  int // of the alert block (line 1 is its first)
+	}{
+		{"unknown kind", "alert \"a\" {\n  on = [\"dead\", \"breaker_opn\"]\n  destination = \"oncall\"\n}", "Unknown alert kind", `Did you mean "breaker_open"?`, 2, 17},
+		{"unknown destination", "alert \"a\" {\n  on = [\"dead\"]\n  destination = \"oncal\"\n}", "Unknown destination", `Did you mean "oncall"?`, 3, 17},
+		{"no kinds", "alert \"a\" {\n  on = []\n  destination = \"oncall\"\n}", "Alert without kinds", "", 2, 8},
+		{"zero every", "alert \"a\" {\n  on = [\"dead\"]\n  destination = \"oncall\"\n  every = \"0s\"\n}", "Invalid every", "", 4, 11},
+		{"missing destination", "alert \"a\" {\n  on = [\"dead\"]\n}", "Missing required argument", "destination", 1, 11},
+		{"duplicate", "alert \"a\" {\n  on = [\"dead\"]\n  destination = \"oncall\"\n}\nalert \"a\" {\n  on = [\"dead\"]\n  destination = \"oncall\"\n}", `Duplicate alert "a"`, "", 5, 7},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags := loader(nil).LoadBytes([]byte(base+dest+tc.src), "config.hcl")
+			if !diags.HasErrors() {
+				t.Fatal("loaded")
+			}
+			d := diags[0]
+			if d.Subject == nil {
+				t.Fatalf("%s has no position", d.Error())
+			}
+			first := baseLines + 3
+			if d.Summary != tc.summary || !strings.Contains(d.Detail, tc.detail) ||
+				d.Subject.Start.Line != first+tc.line || d.Subject.Start.Column != tc.col {
+				t.Errorf("got %s (%s) at line %d col %d of the alert, want %q at %d:%d",
+					d.Summary, d.Detail, d.Subject.Start.Line-first, d.Subject.Start.Column, tc.summary, tc.line, tc.col)
 			}
 		})
 	}

@@ -235,6 +235,9 @@ func (c *compiler) compile(body hcl.Body) hcl.Diagnostics {
 			}
 		}
 	}
+	for _, b := range groups["alert"] {
+		c.alert(b, used)
+	}
 	if !c.diags.HasErrors() {
 		for _, d := range c.cfg.Destinations {
 			if !used[d.Name] {
