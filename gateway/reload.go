@@ -143,6 +143,7 @@ func (g *Gateway) reload(ctx context.Context) (admin.ReloadResult, error) {
 	}
 	g.current.Store(next)
 	g.engine.Update(next.Destinations)
+	g.alerts.Update(next)
 	st.src = src
 	g.retire(cur)
 	g.countReload(ctx, telemetry.ReloadOK)

@@ -96,6 +96,9 @@ type Options struct {
 	// TracerProvider starts each attempt's client span, a child of the
 	// event's stored ingest span; nil starts none (a no-op provider).
 	TracerProvider trace.TracerProvider
+	// Events is told of dead deliveries, delivered attempts and breakers
+	// opening and closing (alerts watch them); nil tells nobody.
+	Events Events
 }
 
 // Engine delivers what a Store holds: one loop per destination claims due
@@ -113,6 +116,7 @@ type Engine struct {
 	poll    time.Duration
 	metrics *telemetry.Metrics
 	tracer  trace.Tracer
+	events  Events
 	// workers is the global semaphore: one token per attempt in flight.
 	workers chan struct{}
 
@@ -153,6 +157,7 @@ func New(st Store, opts Options) *Engine {
 		poll:    opts.Poll,
 		metrics: opts.Metrics,
 		tracer:  telemetry.Tracer(opts.TracerProvider),
+		events:  opts.Events,
 		wake:    map[string]chan struct{}{},
 	}
 	if e.log == nil {
@@ -848,6 +853,7 @@ func (l *destLoop) deliver(ctx context.Context, set *destSettings, d *store.Deli
 		m.Deliveries.Add(ctx, 1, l.outcomeAttrs[o.Status])
 		m.AttemptDuration.Record(ctx, o.Attempt.Latency.Seconds(), l.attrs)
 	}
+	l.report(o)
 	switch o.Status {
 	case store.Delivered:
 		if l.log.Enabled(ctx, slog.LevelDebug) {

@@ -227,9 +227,15 @@ func (l *destLoop) observe(set *destSettings, r result, inflight int) {
 	after, _ := l.health.snapshot(set)
 	switch {
 	case opened:
+		if ev := l.e.events; ev != nil {
+			ev.Breaker(l.name, true, r.Err)
+		}
 		l.log.Warn("breaker opened: nothing is attempted until its cooldown ends; waiting deliveries keep their attempts",
 			"failures", set.dest.Breaker.Failures, "cooldown", set.dest.Breaker.Cooldown, "http_status", r.Status, "error", r.Err)
 	case before == HalfOpen && after == Closed:
+		if ev := l.e.events; ev != nil {
+			ev.Breaker(l.name, false, "")
+		}
 		l.log.Info("breaker closed: the probe attempt succeeded")
 	}
 }
@@ -243,4 +249,30 @@ func (e *Engine) Gauges() []telemetry.DestinationGauge {
 		out[i] = telemetry.DestinationGauge{Name: h.Name, State: h.State.Value(), Concurrency: int64(h.Concurrency)}
 	}
 	return out
+}
+
+// Events receives what the engine sees that alerts watch. Its methods
+// are called on the attempts' goroutines and must not block for long.
+type Events interface {
+	// Dead: a delivery to destination was dead-lettered for reason.
+	Dead(destination, reason string)
+	// Delivered: an attempt to destination was answered 2xx.
+	Delivered(destination string)
+	// Breaker: destination's breaker opened (open, after an attempt that
+	// failed with lastErr) or closed.
+	Breaker(destination string, open bool, lastErr string)
+}
+
+// report tells the engine's Events of a recorded outcome.
+func (l *destLoop) report(o store.Outcome) {
+	ev := l.e.events
+	if ev == nil {
+		return
+	}
+	switch o.Status {
+	case store.Delivered:
+		ev.Delivered(l.name)
+	case store.Dead:
+		ev.Dead(l.name, o.DeadReason)
+	}
 }
