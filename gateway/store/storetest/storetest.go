@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"StatsCounts", testStatsCounts},
 		{"StatsMinutes", testStatsMinutes},
 		{"Pauses", testPauses},
+		{"StatsMinutesChart", testStatsMinutesChart},
 		{"Ping", testPing},
 		{"Closed", testClosed},
 	}
