@@ -73,3 +73,14 @@ func (b *StatsBuilder) Minutes() map[string][]MinuteStats {
 	}
 	return out
 }
+
+// MinuteStatsZeros returns n minutes without attempts from since's, for a
+// destination that has none stored.
+func MinuteStatsZeros(since time.Time, n int) []MinuteStats {
+	s := MinuteSinces(since, n)
+	out := make([]MinuteStats, len(s)-1)
+	for i := range out {
+		out[i].Minute = s[i]
+	}
+	return out
+}
