@@ -65,6 +65,10 @@ type Server struct {
 	// A config refused for its diagnostics is a *ReloadError. May be nil:
 	// the route then answers 501.
 	Reload func(ctx context.Context) (ReloadResult, error)
+	// Health reports destinations' states and applies a pause at once
+	// (destinations.go). May be nil: states then read closed, and a pause
+	// applies within the engine's poll.
+	Health Health
 }
 
 // ReloadResult is what a reload did.
@@ -124,6 +128,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/stats", s.stats)
 	api.HandleFunc("POST /api/reload", s.reload)
 	api.HandleFunc("POST /api/destinations/{name}/test", s.testDestination)
+	s.destinationRoutes(api)
 	mux.Handle("/api/", s.guard(api))
 	s.dashboard(mux)
 	return mux

@@ -106,6 +106,7 @@ func (s *Server) dashboard(mux *http.ServeMux) {
 	ui.Handle("GET /dlq/export", d.page(func(w http.ResponseWriter, r *http.Request, _ session) { d.s.export(w, r) }))
 	ui.Handle("GET /config", d.page(d.config))
 	ui.Handle("POST /destinations/{name}/test", d.action(d.test))
+	d.healthRoutes(ui)
 
 	h := crossOrigin(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-origin requests are refused", http.StatusForbidden)
@@ -415,8 +416,13 @@ func (d *dash) overview(w http.ResponseWriter, r *http.Request, s session) {
 		d.storeFail(w, r, s, err)
 		return
 	}
-	d.render(w, r, s, http.StatusOK, "overview", pageData{Title: "Overview", Nav: "overview", Data: map[string]any{
-		"Stats": stats, "Dead": rows(dead.Deliveries), "MoreDead": dead.NextCursor != "",
+	health, err := d.healthRows(r.Context(), now)
+	if err != nil {
+		d.storeFail(w, r, s, err)
+		return
+	}
+	d.render(w, r, s, http.StatusOK, "overview", pageData{Title: "Overview", Nav: "overview", Notice: d.healthNotice(r.URL.Query()), Data: map[string]any{
+		"Stats": stats, "Dead": rows(dead.Deliveries), "MoreDead": dead.NextCursor != "", "Health": health,
 	}})
 }
 

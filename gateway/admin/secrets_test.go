@@ -37,6 +37,7 @@ func TestNoSecretInAnyAnswer(t *testing.T) {
 		"/healthz", "/readyz",
 		"/api/deliveries", "/api/deliveries?status=dead", "/api/deliveries/" + ds[0], "/api/deliveries/" + test.ID,
 		"/api/events/" + ev, "/api/events/" + test.EventID, "/api/dlq/export", "/api/stats", "/api/stats?since=1h",
+		"/api/destinations",
 	} {
 		if code, raw := call(t, http.MethodGet, f.url+path, fxToken, ""); code != http.StatusOK {
 			t.Errorf("GET %s: %d %s", path, code, raw)
@@ -45,6 +46,8 @@ func TestNoSecretInAnyAnswer(t *testing.T) {
 	// Errors too.
 	call(t, http.MethodGet, f.url+"/api/deliveries", "wrong", "")
 	call(t, http.MethodPost, f.url+"/api/reload", fxToken, "")
+	call(t, http.MethodPost, f.url+"/api/destinations/orders/pause", fxToken, "")
+	call(t, http.MethodPost, f.url+"/api/destinations/orders/resume", fxToken, "")
 
 	b := newBrowser(t, f.url)
 	b.do("GET", "/login", nil)

@@ -235,6 +235,9 @@ func (c *compiler) compile(body hcl.Body) hcl.Diagnostics {
 			}
 		}
 	}
+	for _, b := range groups["alert"] {
+		c.alert(b, used)
+	}
 	if !c.diags.HasErrors() {
 		for _, d := range c.cfg.Destinations {
 			if !used[d.Name] {
@@ -740,6 +743,7 @@ func (c *compiler) destination(b *hcl.Block) {
 		d.Retry.Schedule = append(d.Retry.Schedule, dur)
 	}
 	groups := byType(blocks)
+	c.health(d, v, groups["breaker"])
 	if sb := c.single(groups["sign"], "sign"); sb != nil {
 		d.SignPlugin = sb.Labels[0]
 		if p := c.plugin(plugins.KindSign, sb); p != nil {

@@ -338,6 +338,9 @@ type Store interface {
 	// result is what Stats(ctx, sinces[i]) gives.
 	StatsWindows(ctx context.Context, sinces []time.Time) ([][]DestinationStats, error)
 
+	// Pauses keep the destinations an operator paused (pause.go).
+	Pauses
+
 	// Ping reports whether the store can take writes.
 	Ping(ctx context.Context) error
 	// Close releases the store. In-flight leases are recovered at the

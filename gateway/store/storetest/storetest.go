@@ -55,6 +55,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Stats", testStats},
 		{"StatsCounts", testStatsCounts},
 		{"StatsMinutes", testStatsMinutes},
+		{"Pauses", testPauses},
+		{"StatsMinutesChart", testStatsMinutesChart},
 		{"Ping", testPing},
 		{"Closed", testClosed},
 	}
