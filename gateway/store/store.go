@@ -305,6 +305,10 @@ type Store interface {
 	Event(ctx context.Context, id string) (*Event, error)
 	// Deliveries lists deliveries matching q, newest first.
 	Deliveries(ctx context.Context, q Query) (Page, error)
+	// Events lists accepted events matching q, newest first, with their
+	// bodies. Events accepted while a listing is paged through never
+	// shift it.
+	Events(ctx context.Context, q EventQuery) (EventPage, error)
 
 	// Retry makes one dead (or delivered) delivery pending again, due at
 	// now, keeping its id (so its webhook-id) and its attempts.

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeliveriesPagination", testDeliveriesPagination},
 		{"DeliveriesLimit", testDeliveriesLimit},
 		{"DeliveriesPaginationWhileAccepting", testPaginationWhileAccepting},
+		{"EventsListing", testEventsListing},
 		{"Retry", testRetry},
 		{"Replay", testReplay},
 		{"RequeueRacesClaim", testRequeueRacesClaim},
