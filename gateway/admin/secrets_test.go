@@ -36,7 +36,7 @@ func TestNoSecretInAnyAnswer(t *testing.T) {
 	for _, path := range []string{
 		"/healthz", "/readyz",
 		"/api/deliveries", "/api/deliveries?status=dead", "/api/deliveries/" + ds[0], "/api/deliveries/" + test.ID,
-		"/api/events/" + ev, "/api/events/" + test.EventID, "/api/dlq/export", "/api/stats", "/api/stats?since=1h",
+		"/api/events/" + ev, "/api/events/" + test.EventID, "/api/events", "/api/events/export", "/api/dlq/export", "/api/stats", "/api/stats?since=1h",
 	} {
 		if code, raw := call(t, http.MethodGet, f.url+path, fxToken, ""); code != http.StatusOK {
 			t.Errorf("GET %s: %d %s", path, code, raw)

@@ -50,7 +50,7 @@ var commands = map[string]command{
 
 	"deliveries": {"list deliveries or show one with its attempts (admin API)", deliveriesCmd},
 	"dlq":        {"list, replay or export dead-lettered deliveries (admin API)", dlqCmd},
-	"events":     {"show an accepted event with its headers and deliveries (admin API)", eventsCmd},
+	"events":     {"search, show or export accepted events (admin API)", eventsCmd},
 	"stats":      {"per destination: deliveries by state, success rate, latency, retries (admin API)", statsCmd},
 	"backup":     {"save a consistent snapshot of the running gateway's embedded store to a file (admin API)", backupCmd},
 
