@@ -43,6 +43,7 @@ var commands = map[string]command{
 	"validate": {"check a config file and print every problem", validateCmd},
 	"fmt":      {"format config files canonically", fmtCmd},
 	"route":    {"dry run: show where an event would go and the exact requests", routeCmd},
+	"plan":     {"compare what a new config does with recorded events to what the current one does", planCmd},
 	"test":     {"run the config's *.hctest test blocks: what each event gets, pass or fail with a diff", testCmd},
 	"version":  {"print hookgate's version", versionCmd},
 	"send":     {"sign an event the way a source verifies and POST it to the gateway", sendCmd},
