@@ -204,4 +204,3 @@ func printPlan(w io.Writer, r *plan.Report) {
 	}
 	fmt.Fprintln(w, r.Summary())
 }
-
