@@ -127,3 +127,44 @@ func hctestFromReadme(t *testing.T, p string, cfg *config.Config) string {
 	}
 	return string(hclwrite.Format([]byte(b.String())))
 }
+
+// TestChangesPageTests: the test blocks docs/changes.md shows load and pass
+// against the Ylytic example (their file() paths are the example's).
+func TestChangesPageTests(t *testing.T) {
+	blocks := fences(t, filepath.Join(repoRoot, "docs", "changes.md"), "hcl")
+	if len(blocks) != 1 {
+		t.Fatalf("docs/changes.md has %d hcl blocks, want 1", len(blocks))
+	}
+	dir := t.TempDir()
+	abs, err := filepath.Abs(filepath.Join("ylytic", "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(abs, filepath.Join(dir, "events")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "changes.hctest")
+	if err := os.WriteFile(path, []byte(blocks[0].code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := (&config.Loader{LookupEnv: noEnv}).Load(filepath.Join("ylytic", "config.hcl"))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	defer cfg.Close()
+	f, diags := (&hctest.Parser{LookupEnv: noEnv}).ParseFile(path)
+	if diags.HasErrors() {
+		t.Fatalf("changes.md:%d: %s", blocks[0].line, diags.Error())
+	}
+	if diags := f.Check(cfg); diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if len(f.Tests) != 3 {
+		t.Errorf("%d tests, want 3", len(f.Tests))
+	}
+	for _, tc := range f.Tests {
+		if r := hctest.Run(cfg, tc, time.Now()); !r.Passed {
+			t.Errorf("%q fails: %+v", r.Name, r.Failures)
+		}
+	}
+}
