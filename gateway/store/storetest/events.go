@@ -90,3 +90,63 @@ func testEventsListing(t *testing.T, s store.Store) {
 	got = append(got, listEvents(t, s, store.EventQuery{Limit: 3, Cursor: page.NextCursor}, nil)...)
 	wantIDs(t, "Events paged while accepting", got, newest(all))
 }
+
+// testReplayFields: the fields a backfill sets (Event.ReplayOf,
+// Delivery.ReplayOf) are kept through Accept, reads, listings, Claim and
+// Complete.
+func testReplayFields(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	orig := newFixture(at(0), "shop", "x", target{route: "r", dest: "a"})
+	mustAccept(t, s, orig)
+	cp := newFixture(at(time.Minute), "shop", "x", target{route: "r", dest: "a"})
+	cp.ev.ReplayOf = orig.ev.ID
+	cp.ds[0].ReplayOf = orig.ds[0].ID
+	mustAccept(t, s, cp)
+
+	ev, err := s.Event(ctx, cp.ev.ID)
+	if err != nil || ev.ReplayOf != orig.ev.ID {
+		t.Fatalf("Event: %+v, %v; want replay_of %s", ev, err, orig.ev.ID)
+	}
+	if ev, err := s.Event(ctx, orig.ev.ID); err != nil || ev.ReplayOf != "" {
+		t.Errorf("the original event: %+v, %v", ev, err)
+	}
+	page, err := s.Events(ctx, store.EventQuery{})
+	if err != nil || len(page.Events) != 2 || page.Events[0].ReplayOf != orig.ev.ID || !bytes.Equal(page.Events[0].Body, cp.ev.Body) {
+		t.Errorf("Events: %+v, %v", page.Events, err)
+	}
+	check := func(when string) {
+		t.Helper()
+		d, _ := mustDelivery(t, s, cp.ds[0].ID)
+		if d.ReplayOf != orig.ds[0].ID || !bytes.Equal(d.Body, cp.ds[0].Body) {
+			t.Errorf("%s: delivery replay_of %q body %q", when, d.ReplayOf, d.Body)
+		}
+		o, _ := mustDelivery(t, s, orig.ds[0].ID)
+		if o.ReplayOf != "" {
+			t.Errorf("%s: the original delivery has replay_of %q", when, o.ReplayOf)
+		}
+	}
+	check("accepted")
+	claimed, err := s.Claim(ctx, "a", at(time.Hour), 10, time.Minute)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("Claim: %d, %v", len(claimed), err)
+	}
+	for _, d := range claimed {
+		if d.ID == cp.ds[0].ID && d.ReplayOf != orig.ds[0].ID {
+			t.Errorf("claimed replay_of %q", d.ReplayOf)
+		}
+	}
+	if err := s.Complete(ctx, cp.ds[0].ID, store.Outcome{Attempt: store.Attempt{N: 1, At: at(time.Hour), StatusCode: 500},
+		Status: store.Retrying, NextAttemptAt: at(2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	check("completed")
+	list, err := s.Deliveries(ctx, store.Query{Destination: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range list.Deliveries {
+		if d.ID == cp.ds[0].ID && d.ReplayOf != orig.ds[0].ID {
+			t.Errorf("listed replay_of %q", d.ReplayOf)
+		}
+	}
+}

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeliveriesLimit", testDeliveriesLimit},
 		{"DeliveriesPaginationWhileAccepting", testPaginationWhileAccepting},
 		{"EventsListing", testEventsListing},
+		{"ReplayFields", testReplayFields},
 		{"Retry", testRetry},
 		{"Replay", testReplay},
 		{"RequeueRacesClaim", testRequeueRacesClaim},
