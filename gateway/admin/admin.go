@@ -121,6 +121,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("POST /api/deliveries/{id}/retry", s.retryDelivery)
 	api.HandleFunc("GET /api/events", s.listEvents)
 	api.HandleFunc("GET /api/events/export", s.exportEvents)
+	api.HandleFunc("POST /api/events/replay", s.replayEvents)
 	api.HandleFunc("GET /api/events/{id}", s.getEvent)
 	api.HandleFunc("POST /api/dlq/replay", s.replay)
 	api.HandleFunc("GET /api/dlq/export", s.export)

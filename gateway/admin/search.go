@@ -73,12 +73,21 @@ const searchScan = 20_000
 type eventSearch struct {
 	query  store.EventQuery
 	filter *EventFilter
+	// all includes the events the gateway stored itself: test sends
+	// (POST /api/destinations/{name}/test) and a backfill's copies.
+	all bool
+}
+
+// receivedFromSender reports whether ev came from a sender: not a test send, not a
+// backfill's copy.
+func receivedFromSender(ev *store.Event) bool {
+	return ev.ReplayOf == "" && ev.Headers["x-hookgate-test"] == ""
 }
 
 // parseEventSearch reads source, since, until, filter, limit and cursor.
 // Its error is a message for a 400 (a *FilterError for the filter).
 func parseEventSearch(q url.Values) (eventSearch, error) {
-	es := eventSearch{query: store.EventQuery{Source: q.Get("source"), Cursor: q.Get("cursor")}}
+	es := eventSearch{query: store.EventQuery{Source: q.Get("source"), Cursor: q.Get("cursor")}, all: q.Get("include") == "all"}
 	var err error
 	if es.query.Limit, err = intParam(q.Get("limit"), store.DefaultLimit, 1, store.MaxLimit); err != nil {
 		return es, fmt.Errorf("limit must be a number from 1 to %d", store.MaxLimit)
@@ -108,7 +117,7 @@ func (s *Server) searchPage(ctx context.Context, es eventSearch) ([]*store.Event
 		}
 		scanned += len(page.Events)
 		for _, ev := range page.Events {
-			if es.filter.Match(ev) {
+			if (es.all || receivedFromSender(ev)) && es.filter.Match(ev) {
 				out = append(out, ev)
 			}
 		}
@@ -141,6 +150,8 @@ type receivedEvent struct {
 	Body       json.RawMessage   `json:"body"`
 	// Deliveries are the ids of the event's deliveries.
 	Deliveries []string `json:"deliveries"`
+	// ReplayOf is set on a backfill's copy: the event it routes again.
+	ReplayOf string `json:"replay_of,omitempty"`
 }
 
 func received(ev *store.Event) receivedEvent {
@@ -152,7 +163,7 @@ func received(ev *store.Event) receivedEvent {
 	if ds == nil {
 		ds = []string{}
 	}
-	return receivedEvent{ID: ev.ID, Source: ev.Source, EventType: ev.EventType, ReceivedAt: ev.ReceivedAt, Headers: h, Body: rawJSON(ev.Body), Deliveries: ds}
+	return receivedEvent{ID: ev.ID, Source: ev.Source, EventType: ev.EventType, ReceivedAt: ev.ReceivedAt, Headers: h, Body: rawJSON(ev.Body), Deliveries: ds, ReplayOf: ev.ReplayOf}
 }
 
 // listEvents is GET /api/events: accepted events, newest first, matching

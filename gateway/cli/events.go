@@ -30,6 +30,8 @@ const eventsUsage = `Usage:
   hookgate events show ID [-json]                                one event, its headers and deliveries
   hookgate events export [-since D] [-source S] [-filter EXPR] [-o FILE]
                                                                  NDJSON of events as received (for plan)
+  hookgate events replay (-filter EXPR | -since D) [-route R] [-dry-run]
+                                                                 route matching events again through the running config
 Each takes -admin URL and -token T; add -h after a subcommand for its flags.`
 
 // eventsCmd is `hookgate events [search flags]`, `hookgate events show ID
@@ -44,11 +46,13 @@ func eventsCmd(ctx context.Context, env *Env, args []string) int {
 		return showEvent(ctx, env, args[1:])
 	case "export":
 		return exportEvents(ctx, env, args[1:])
+	case "replay":
+		return replayEventsCmd(ctx, env, args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(env.Stderr, eventsUsage)
 		return 0
 	}
-	fmt.Fprintf(env.Stderr, "hookgate events: unknown subcommand %q (want show or export, or search flags)\n\n%s\n", args[0], eventsUsage)
+	fmt.Fprintf(env.Stderr, "hookgate events: unknown subcommand %q (want show, export or replay, or search flags)\n\n%s\n", args[0], eventsUsage)
 	return 2
 }
 
