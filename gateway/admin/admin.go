@@ -328,6 +328,10 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no destination named "+strconv.Quote(rq.Destination))
 		return
 	}
+	if f := q.Get("filter"); f != "" {
+		s.replayFiltered(w, r, rq, f) // dlqfilter.go
+		return
+	}
 	n, err := s.Store.Replay(r.Context(), rq, s.now())
 	if err != nil {
 		s.storeError(w, err)

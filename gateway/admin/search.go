@@ -7,7 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
 
 	"github.com/hookgate/hookgate/gateway/store"
 	"github.com/hookgate/hookgate/rules"
@@ -32,13 +37,27 @@ func (e *FilterError) Error() string {
 	return fmt.Sprintf("filter: %d:%d: %s", e.Line, e.Column, e.Msg)
 }
 
+// eventVars are the `$` variables of an event search.
+var eventVars = []string{"$body", "$headers", "$source", "$event", "$env"}
+
 // CompileEventFilter compiles expr; "" is a filter every event passes
 // (nil, nil). Its error is a *FilterError.
 func CompileEventFilter(expr string) (*EventFilter, error) {
 	if expr == "" {
 		return nil, nil
 	}
-	prog, err := rules.Compile(expr, nil, rules.BoolResult)
+	prog, err := compileFilter(expr, eventVars)
+	if err != nil {
+		return nil, err
+	}
+	return &EventFilter{prog: prog}, nil
+}
+
+// compileFilter compiles a boolean expression over a payload of any shape
+// whose `$` variables are those of vars: another is an error at its
+// place, as a misspelt field of a typed route filter is.
+func compileFilter(src string, vars []string) (*rules.Program, error) {
+	prog, err := rules.Compile(src, nil, rules.BoolResult)
 	if err != nil {
 		var ce *rules.CompileError
 		if errors.As(err, &ce) {
@@ -46,7 +65,46 @@ func CompileEventFilter(expr string) (*EventFilter, error) {
 		}
 		return nil, &FilterError{Line: 1, Column: 1, Msg: err.Error()}
 	}
-	return &EventFilter{prog: prog}, nil
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil, &FilterError{Line: 1, Column: 1, Msg: err.Error()}
+	}
+	var bad *FilterError
+	ast.Walk(&tree.Node, visitor(func(n ast.Node) {
+		id, ok := n.(*ast.IdentifierNode)
+		if !ok || bad != nil || !strings.HasPrefix(id.Value, "$") || slices.Contains(vars, id.Value) {
+			return
+		}
+		line, col := position(src, id.Location().From)
+		bad = &FilterError{Line: line, Column: col, Msg: fmt.Sprintf("unknown variable %q; these are known: %s", id.Value, strings.Join(vars, ", "))}
+	}))
+	if bad != nil {
+		return nil, bad
+	}
+	return prog, nil
+}
+
+type visitor func(ast.Node)
+
+func (v visitor) Visit(n *ast.Node) { v(*n) }
+
+// position is the 1-based line and column (in characters) of the
+// character offset off of src.
+func position(src string, off int) (line, col int) {
+	line, col = 1, 1
+	i := 0
+	for _, r := range src {
+		if i == off {
+			break
+		}
+		i++
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
 }
 
 // Match reports whether ev passes f. A nil filter passes everything; an

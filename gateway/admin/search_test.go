@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/gateway/admin"
 )
 
 type eventsAnswer struct {
@@ -129,5 +133,16 @@ func TestEventSearch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestEventFilterUnknownVariable(t *testing.T) {
+	_, err := admin.CompileEventFilter("$event == 'x' && $stauts == 1")
+	var fe *admin.FilterError
+	if !errors.As(err, &fe) || fe.Line != 1 || fe.Column != 18 || !strings.Contains(fe.Msg, `"$stauts"`) {
+		t.Errorf("got %v", err)
+	}
+	if _, err := admin.CompileEventFilter("$headers['x'] == 'y' && $body.a > 1 && $source != '' && $event != ''"); err != nil {
+		t.Errorf("known variables: %v", err)
 	}
 }

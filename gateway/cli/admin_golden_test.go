@@ -129,6 +129,8 @@ func TestAdminGolden(t *testing.T) {
 		{"dlq_list", []string{"dlq", "list"}, 0},
 		{"stats", []string{"stats"}, 0},
 		{"stats_since", []string{"stats", "-since", "1h"}, 0},
+		{"dlq_replay_filter_none", []string{"dlq", "replay", "-filter", "$status == 500"}, 0},
+		{"dlq_replay_bad_filter", []string{"dlq", "replay", "-filter", "$stauts == 410"}, 2},
 		// Last: it changes the records.
 		{"dlq_replay", []string{"dlq", "replay", "-destination", "billing"}, 0},
 		{"dlq_list_after_replay", []string{"dlq", "list"}, 0},

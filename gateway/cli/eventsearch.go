@@ -47,16 +47,22 @@ func declareSearchFlags(fs *flag.FlagSet) searchFlags {
 // under its column without a round trip; the gateway checks it again.
 func (sf searchFlags) check(env *Env, name string) bool {
 	_, err := admin.CompileEventFilter(*sf.filter)
+	return filterOK(env, name, *sf.filter, err)
+}
+
+// filterOK prints a filter's compile error with a caret under its column
+// and reports whether there was none.
+func filterOK(env *Env, name, expr string, err error) bool {
 	var fe *admin.FilterError
 	if errors.As(err, &fe) {
 		fmt.Fprintf(env.Stderr, "hookgate %s: -filter %d:%d: %s\n", name, fe.Line, fe.Column, fe.Msg)
-		lines := strings.Split(*sf.filter, "\n")
+		lines := strings.Split(expr, "\n")
 		if fe.Line >= 1 && fe.Line <= len(lines) {
 			fmt.Fprintf(env.Stderr, "    %s\n    %s^\n", lines[fe.Line-1], strings.Repeat(" ", max(fe.Column-1, 0)))
 		}
 		return false
 	}
-	return true
+	return err == nil
 }
 
 func (sf searchFlags) query() map[string]string {
