@@ -92,10 +92,20 @@ func (s *Server) replayEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	extendWrite(w, r, 0)
-	evs, next, err := s.searchPage(r.Context(), es)
+	ans, err := s.backfill(r.Context(), cfg, es, route, dry, func() { extendWrite(w, r, 0) })
 	if err != nil {
 		s.storeError(w, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// backfill runs one backfill call (a dry run: counts only) under cfg;
+// progress is called every 100 events (to move a write deadline on).
+func (s *Server) backfill(ctx context.Context, cfg *config.Config, es eventSearch, route string, dry bool, progress func()) (backfillAnswer, error) {
+	evs, next, err := s.searchPage(ctx, es)
+	if err != nil {
+		return backfillAnswer{}, err
 	}
 	ans := backfillAnswer{DryRun: dry, Events: len(evs), Destinations: map[string]int{}, Sample: []backfillDelivery{}, Skipped: []backfillSkip{}, NextCursor: next}
 	skip := func(ev *store.Event, reason string) {
@@ -106,33 +116,44 @@ func (s *Server) replayEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	notify := map[string]bool{}
-	for i, ev := range evs {
-		if i%100 == 99 {
-			extendWrite(w, r, 0) // as long as it makes progress
+	defer func() {
+		// The copies stored are delivered, even when a later one failed.
+		names := make([]string, 0, len(notify))
+		for n := range notify {
+			names = append(names, n)
 		}
-		cp, ds, reason, err := s.backfillOne(r.Context(), cfg, ev, route, now)
+		sort.Strings(names)
+		for _, n := range names {
+			s.notify(n)
+		}
+	}()
+	for i, ev := range evs {
+		if i%100 == 99 && progress != nil {
+			progress()
+		}
+		cp, ds, reason, err := s.backfillOne(ctx, cfg, ev, route, now)
 		if err != nil {
-			s.storeError(w, err)
-			return
+			return ans, err
 		}
 		if reason != "" {
 			skip(ev, reason)
 			continue
 		}
 		if !dry {
-			if _, err := s.Store.Accept(r.Context(), cp, ds, nil); err != nil {
+			if _, err := s.Store.Accept(ctx, cp, ds, nil); err != nil {
 				// The copies stored so far stand; the caller sees the
 				// failure and may run the rest again.
 				s.logger().Error("events replay", "event_id", ev.ID, "replayed", ans.Replayed, "error", err)
-				s.storeError(w, err)
-				return
+				return ans, err
 			}
 		}
 		ans.Replayed++
 		for _, d := range ds {
 			ans.Deliveries++
 			ans.Destinations[d.Destination]++
-			notify[d.Destination] = true
+			if !dry {
+				notify[d.Destination] = true
+			}
 			if len(ans.Sample) < backfillSample {
 				bd := backfillDelivery{Event: ev.ID, ReplayOf: d.ReplayOf, Route: d.Route, Destination: d.Destination, Body: rawJSON(d.Body)}
 				if !dry {
@@ -143,17 +164,9 @@ func (s *Server) replayEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !dry {
-		names := make([]string, 0, len(notify))
-		for n := range notify {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			s.notify(n)
-		}
 		s.logger().Info("events replayed", "events", ans.Replayed, "deliveries", ans.Deliveries, "skipped", ans.SkippedCount)
 	}
-	writeJSON(w, http.StatusOK, ans)
+	return ans, nil
 }
 
 // backfillOne routes ev again under cfg and returns its copy and the new

@@ -51,7 +51,7 @@ func TestNoSecretInAnyAnswer(t *testing.T) {
 	b.do("POST", "/login", map[string][]string{"token": {"wrong-" + fxToken[:4]}})
 	login(t, b)
 	for _, path := range []string{
-		"/", "/deliveries", "/deliveries/" + ds[0], "/deliveries/" + test.ID, "/events/" + ev, "/events/" + test.EventID,
+		"/", "/deliveries", "/deliveries/" + ds[0], "/deliveries/" + test.ID, "/events/" + ev, "/events/" + test.EventID, "/events", "/events?include=all",
 		"/dlq", "/dlq/export", "/config",
 	} {
 		if code, _, _ := b.do("GET", path, nil); code != http.StatusOK {
