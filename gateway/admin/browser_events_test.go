@@ -122,6 +122,15 @@ func TestEventsSearchAndReplayInBrowser(t *testing.T) {
 			t.Errorf("orders got %s", h.body)
 		}
 	}
+	// A new delivery names what it replays (here the event: it had none).
+	page, err := f.st.Deliveries(context.Background(), store.Query{Destination: "orders"})
+	if err != nil || len(page.Deliveries) != 2 {
+		t.Fatalf("orders deliveries: %v %v", page.Deliveries, err)
+	}
+	do("open a replayed delivery", chromedp.Navigate(f.url+"/deliveries/"+page.Deliveries[0].ID), chromedp.WaitVisible(chromedp.CSS("#replay-of")))
+	if of := text("#replay-of"); of != refunded[0] && of != refunded[1] {
+		t.Errorf("the delivery replays %q, want one of %v", of, refunded)
+	}
 	// The copies stay out of the search.
 	do("search again", chromedp.Navigate(f.url+"/events"), chromedp.WaitVisible(chromedp.CSS("#search")))
 	if n := count("tr.event"); n != 3 {

@@ -797,7 +797,8 @@ var templateFuncs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
+	"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
+	"hasPrefix": strings.HasPrefix,
 	"ms": func(v float64) string {
 		d := time.Duration(v * float64(time.Millisecond))
 		switch {

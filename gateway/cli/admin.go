@@ -221,6 +221,7 @@ type apiDelivery struct {
 	DeadReason    string          `json:"dead_reason"`
 	TraceParent   string          `json:"traceparent"`
 	TraceID       string          `json:"trace_id"`
+	ReplayOf      string          `json:"replay_of"`
 	Body          json.RawMessage `json:"body"`
 	AttemptLog    []apiAttempt    `json:"attempt_log"`
 }
@@ -416,6 +417,7 @@ func (c *adminClient) printDelivery(d apiDelivery) {
 		field("next attempt", c.when(d.NextAttemptAt))
 	}
 	field("trace id", d.TraceID)
+	field("replays", d.ReplayOf)
 	tw.Flush()
 
 	fmt.Fprintln(env.Stdout, "\nattempts:")
