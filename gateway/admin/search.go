@@ -136,10 +136,26 @@ type eventSearch struct {
 	all bool
 }
 
-// receivedFromSender reports whether ev came from a sender: not a test send, not a
-// backfill's copy.
-func receivedFromSender(ev *store.Event) bool {
-	return ev.ReplayOf == "" && ev.Headers["x-hookgate-test"] == ""
+// fromSender reports whether ev came from a sender: not a backfill's copy
+// (ReplayOf, which only the gateway sets) and not a test send. A test
+// send is told by its delivery's route, "@test", which no configured
+// route can be named: its x-hookgate-test header alone a sender could
+// forge to hide an event.
+func (s *Server) fromSender(ctx context.Context, ev *store.Event) (bool, error) {
+	if ev.ReplayOf != "" {
+		return false, nil
+	}
+	if ev.Headers["x-hookgate-test"] == "" || len(ev.DeliveryIDs) != 1 {
+		return true, nil
+	}
+	d, _, err := s.Store.Delivery(ctx, ev.DeliveryIDs[0])
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	return d.Route != testRoute, nil
 }
 
 // parseEventSearch reads source, since, until, filter, limit and cursor.
@@ -175,9 +191,19 @@ func (s *Server) searchPage(ctx context.Context, es eventSearch) ([]*store.Event
 		}
 		scanned += len(page.Events)
 		for _, ev := range page.Events {
-			if (es.all || receivedFromSender(ev)) && es.filter.Match(ev) {
-				out = append(out, ev)
+			if !es.filter.Match(ev) {
+				continue
 			}
+			if !es.all {
+				ok, err := s.fromSender(ctx, ev)
+				if err != nil {
+					return nil, "", err
+				}
+				if !ok {
+					continue
+				}
+			}
+			out = append(out, ev)
 		}
 		if page.NextCursor == "" || len(out) >= limit || scanned >= searchScan {
 			return out, page.NextCursor, nil

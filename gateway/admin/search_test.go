@@ -3,6 +3,7 @@ package admin_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway/admin"
+	"github.com/hookgate/hookgate/gateway/ids"
+	"github.com/hookgate/hookgate/gateway/store"
 )
 
 type eventsAnswer struct {
@@ -144,5 +147,33 @@ func TestEventFilterUnknownVariable(t *testing.T) {
 	}
 	if _, err := admin.CompileEventFilter("$headers['x'] == 'y' && $body.a > 1 && $source != '' && $event != ''"); err != nil {
 		t.Errorf("known variables: %v", err)
+	}
+}
+
+// TestEventSearchLeavesOutTestSends: a test send (POST
+// /api/destinations/{name}/test) is not listed, unless include=all; a
+// sender's event carrying the test header is.
+func TestEventSearchLeavesOutTestSends(t *testing.T) {
+	f := newFixture(t, fixtureOpts{token: fxToken})
+	if code, raw := call(t, http.MethodPost, f.url+"/api/destinations/billing/test", fxToken, ""); code/100 != 2 {
+		t.Fatalf("test send: %d %s", code, raw)
+	}
+	at := time.Now().UTC().Add(-time.Minute)
+	ev := &store.Event{ID: ids.New(ids.Event, at), Source: "shop", EventType: "order.created", ReceivedAt: at,
+		Headers: map[string]string{"x-hookgate-test": "1"}, Body: []byte(`{"type":"order.created"}`)}
+	d := &store.Delivery{ID: ids.New(ids.Delivery, at), Route: "ledger", Destination: "billing", Body: ev.Body}
+	if _, err := f.st.Accept(context.Background(), ev, []*store.Delivery{d}, nil); err != nil {
+		t.Fatal(err)
+	}
+	forged := ev.ID
+	var got eventsAnswer
+	getJSON(t, f.url+"/api/events", &got)
+	var all eventsAnswer
+	getJSON(t, f.url+"/api/events?include=all", &all)
+	if len(all.Events) != 2 {
+		t.Fatalf("include=all lists %d events, want 2", len(all.Events))
+	}
+	if len(got.Events) != 1 || got.Events[0].ID != forged {
+		t.Errorf("the search lists %+v, want only %s", got.Events, forged)
 	}
 }
