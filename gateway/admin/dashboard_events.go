@@ -24,14 +24,21 @@ type eventRow struct {
 // eventSearchForm is what the search form holds.
 type eventSearchForm struct {
 	Filter, Since, Until, Source string
+	// Cursor continues a listing, or a backfill that matched more events
+	// than one call takes (older ones than those it replayed).
+	Cursor string
 }
 
 func (f eventSearchForm) values() url.Values {
-	return url.Values{"filter": {f.Filter}, "since": {f.Since}, "until": {f.Until}, "source": {f.Source}}
+	v := url.Values{"filter": {f.Filter}, "since": {f.Since}, "until": {f.Until}, "source": {f.Source}}
+	if f.Cursor != "" {
+		v.Set("cursor", f.Cursor)
+	}
+	return v
 }
 
 func formOf(get func(string) string) eventSearchForm {
-	return eventSearchForm{Filter: get("filter"), Since: get("since"), Until: get("until"), Source: get("source")}
+	return eventSearchForm{Filter: get("filter"), Since: get("since"), Until: get("until"), Source: get("source"), Cursor: get("cursor")}
 }
 
 // searchProblem is a bad search as the page says it.
@@ -46,7 +53,6 @@ func searchProblem(err error) string {
 func (d *dash) events(w http.ResponseWriter, r *http.Request, s session) {
 	form := formOf(r.URL.Query().Get)
 	v := form.values()
-	v.Set("cursor", r.URL.Query().Get("cursor"))
 	data := map[string]any{"Form": form, "Sources": sourceNames(d), "Searched": r.URL.RawQuery != ""}
 	es, err := parseEventSearch(v)
 	if err != nil {
@@ -66,9 +72,9 @@ func (d *dash) events(w http.ResponseWriter, r *http.Request, s session) {
 	}
 	data["Rows"] = rows
 	if next != "" {
-		nv := form.values()
-		nv.Set("cursor", next)
-		data["Next"] = "/events?" + nv.Encode()
+		nf := form
+		nf.Cursor = next
+		data["Next"] = "/events?" + nf.values().Encode()
 	}
 	d.render(w, r, s, http.StatusOK, "events", pageData{Title: "Events", Nav: "events", Data: data})
 }
@@ -116,6 +122,9 @@ func (d *dash) replayEvents(w http.ResponseWriter, r *http.Request, s session) {
 		}})
 		return
 	}
+	// With more to go, the page comes back at the first event not yet
+	// replayed: its Replay button goes on from there.
+	form.Cursor = ans.NextCursor
 	v := form.values()
 	v.Set("done", "backfilled")
 	v.Set("n", strconv.Itoa(ans.Replayed))
@@ -132,7 +141,7 @@ func backfillNotice(q url.Values) string {
 	m, _ := strconv.Atoi(q.Get("m"))
 	msg := fmt.Sprintf("Replayed %d events as %d new deliveries through the current config.", n, m)
 	if q.Get("more") == "1" {
-		msg += fmt.Sprintf(" More than %d events matched: replay again to go on.", maxBackfill)
+		msg += fmt.Sprintf(" More than %d events matched: the events below are those not yet replayed; replay again to go on.", maxBackfill)
 	}
 	return msg
 }
