@@ -36,7 +36,7 @@ func TestNoSecretInAnyAnswer(t *testing.T) {
 	for _, path := range []string{
 		"/healthz", "/readyz",
 		"/api/deliveries", "/api/deliveries?status=dead", "/api/deliveries/" + ds[0], "/api/deliveries/" + test.ID,
-		"/api/events/" + ev, "/api/events/" + test.EventID, "/api/dlq/export", "/api/stats", "/api/stats?since=1h",
+		"/api/events/" + ev, "/api/events/" + test.EventID, "/api/events", "/api/events/export", "/api/dlq/export", "/api/stats", "/api/stats?since=1h",
 		"/api/destinations",
 	} {
 		if code, raw := call(t, http.MethodGet, f.url+path, fxToken, ""); code != http.StatusOK {
@@ -54,7 +54,7 @@ func TestNoSecretInAnyAnswer(t *testing.T) {
 	b.do("POST", "/login", map[string][]string{"token": {"wrong-" + fxToken[:4]}})
 	login(t, b)
 	for _, path := range []string{
-		"/", "/deliveries", "/deliveries/" + ds[0], "/deliveries/" + test.ID, "/events/" + ev, "/events/" + test.EventID,
+		"/", "/deliveries", "/deliveries/" + ds[0], "/deliveries/" + test.ID, "/events/" + ev, "/events/" + test.EventID, "/events", "/events?include=all",
 		"/dlq", "/dlq/export", "/config",
 	} {
 		if code, _, _ := b.do("GET", path, nil); code != http.StatusOK {
