@@ -87,6 +87,14 @@ type Delivery struct {
 	DeadReason string `json:"dead_reason,omitempty"`
 	// TraceParent is the event's ingest span context (W3C).
 	TraceParent string `json:"traceparent,omitempty"`
+	// Key is the delivery's ordering key ("" for none): deliveries of one
+	// destination with the same key are attempted one at a time, in the
+	// order Accept stored them (see Orderer).
+	Key string `json:"key,omitempty"`
+	// KeyBlocks, with Key, makes the key wait when the delivery dies
+	// (on_dead = "block") until it is retried and delivered, or
+	// discarded; without it the next one goes (on_dead = "skip").
+	KeyBlocks bool `json:"key_blocks,omitempty"`
 
 	// LeaseUntil, given to Accept, stores the delivery leased to the
 	// caller until then, as if it had been claimed the moment it was

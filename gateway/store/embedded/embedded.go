@@ -242,20 +242,29 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 			return fmt.Errorf("%w: event %s exists", store.ErrConflict, ev.ID)
 		}
 		for _, d := range rec.deliveries {
-			if b.deliveries.Get(d.key) != nil {
-				return fmt.Errorf("%w: delivery %s exists", store.ErrConflict, d.key)
+			if b.deliveries.Get(d.key0) != nil {
+				return fmt.Errorf("%w: delivery %s exists", store.ErrConflict, d.key0)
 			}
 		}
 		if err := b.events.Put(rec.eventKey, rec.event); err != nil {
 			return err
 		}
 		for _, d := range rec.deliveries {
-			if err := b.deliveries.Put(d.key, d.value); err != nil {
+			if err := b.deliveries.Put(d.key0, d.value); err != nil {
 				return err
 			}
 			if d.body != nil {
-				if err := b.bodies.Put(d.key, d.body); err != nil {
+				if err := b.bodies.Put(d.key0, d.body); err != nil {
 					return err
+				}
+			}
+			if d.key != "" {
+				head, err := b.joinLine(d.destination, d.key, string(d.key0))
+				if err != nil {
+					return err
+				}
+				if !head {
+					continue // waits behind its line's head
 				}
 			}
 			if err := b.due.Put(d.dueKey, nil); err != nil {
@@ -307,9 +316,7 @@ type acceptRecord struct {
 	receivedAt time.Time
 	eventKey   []byte
 	event      []byte
-	deliveries []struct {
-		key, value, body, dueKey []byte
-	}
+	deliveries []acceptDelivery
 	dedupeKey     []byte
 	dedupeValue   []byte
 	dedupeExpires time.Time
@@ -324,7 +331,7 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 	}
 	e := &a.Event
 	rec := &acceptRecord{receivedAt: e.ReceivedAt, eventKey: []byte(e.ID), event: encodeEvent(e)}
-	rec.deliveries = make([]struct{ key, value, body, dueKey []byte }, len(a.Deliveries))
+	rec.deliveries = make([]acceptDelivery, len(a.Deliveries))
 	for i := range a.Deliveries {
 		c := &a.Deliveries[i]
 		v, err := encodeDelivery(c)
@@ -340,10 +347,11 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 				body = []byte{} // bbolt stores nil as empty: keep the record present
 			}
 		}
-		rec.deliveries[i] = struct{ key, value, body, dueKey []byte }{
-			[]byte(c.ID), v, body, timedKey(c.Destination, c.NextAttemptAt, c.ID),
+		rec.deliveries[i] = acceptDelivery{
+			key0: []byte(c.ID), value: v, body: body, dueKey: timedKey(c.Destination, c.NextAttemptAt, c.ID),
+			destination: c.Destination, key: c.Key,
 		}
-		if !c.LeaseUntil.IsZero() {
+		if !c.LeaseUntil.IsZero() && c.Key == "" {
 			if rec.leases == nil {
 				rec.leases = make(map[string]uint64, len(ds))
 			}
@@ -556,7 +564,13 @@ func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error 
 				return err
 			}
 		}
-		return b.putDelivery(d)
+		if err := b.putDelivery(d); err != nil {
+			return err
+		}
+		if d.Key != "" && o.Status != store.Retrying {
+			return b.settleLine(d.Destination, d.Key)
+		}
+		return nil
 	})
 	if err == nil {
 		// Committed (or refused: then the delivery is finished or gone
@@ -675,6 +689,8 @@ func (s *Store) Event(ctx context.Context, id string) (*store.Event, error) {
 // buckets are one transaction's buckets.
 type buckets struct {
 	events, deliveries, bodies, attempts, due, leases, dead, dedupe, dedupeExpiry *bolt.Bucket
+	// lines and blocked hold ordered deliveries' lines (ordering.go).
+	lines, blocked *bolt.Bucket
 }
 
 func bucketsOf(tx *bolt.Tx) buckets {
@@ -688,6 +704,8 @@ func bucketsOf(tx *bolt.Tx) buckets {
 		dead:         tx.Bucket(bucketDead),
 		dedupe:       tx.Bucket(bucketDedupe),
 		dedupeExpiry: tx.Bucket(bucketDedupeExpiry),
+		lines:        tx.Bucket(bucketLines),
+		blocked:      tx.Bucket(bucketBlocked),
 	}
 	if tx.Writable() {
 		// Keys of these buckets are time-ordered ids, so writes append at
