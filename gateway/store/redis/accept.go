@@ -149,9 +149,10 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 		// The recovery copy never leases: it is used when the Accept that
 		// wrote it (and the process it would have handed the deliveries
 		// to) is gone.
-		args := []string{d.ID, micros(next), string(rv), timeText(updated), micros(updated), timeText(next), ""}
+		key, lk, blocks := orderArgs(d)
+		args := []string{d.ID, micros(next), string(rv), timeText(updated), micros(updated), timeText(next), "", key, lk, blocks}
 		pend = append(pend, append(pendDelivery{d.Destination}, args...))
-		if !d.LeaseUntil.IsZero() {
+		if !d.LeaseUntil.IsZero() && d.Key == "" {
 			args[6] = micros(d.LeaseUntil)
 			req.leased = append(req.leased, ds[i])
 		}
@@ -262,7 +263,10 @@ func (s *Store) recoverAccepts(ctx context.Context, cutoff time.Time) (int, erro
 				if len(p) == 7 { // written before leases: not leased
 					p = append(p, "")
 				}
-				if len(p) != 8 {
+				if len(p) == 8 { // written before ordering: not ordered
+					p = append(p, "", "", "")
+				}
+				if len(p) != 1+putFields {
 					continue
 				}
 				for _, a := range p[1:] {

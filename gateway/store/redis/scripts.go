@@ -21,6 +21,7 @@ local base = ARGV[1]
 local function dkey(id) return base .. ':dlv:' .. id end
 local function skey(st) return base .. ':s:' .. st end
 local function finished(st) return st == 'delivered' or st == 'dead' end
+` + luaLines + `
 -- unfile removes id from every index but its status set.
 local function unfile(id)
   redis.call('ZREM', base .. ':due', id)
@@ -40,7 +41,12 @@ local function requeue(id, old, nowus, nowtext)
   unfile(id)
   setstatus(id, old, 'pending')
   redis.call('HSET', dkey(id), 'nx', nowtext, 'du', nowus, 'up', nowtext, 'uu', nowus, 'dr', '')
-  redis.call('ZADD', base .. ':due', nowus, id)
+  local lk = redis.call('HGET', dkey(id), 'lk')
+  if lk and lk ~= '' then
+    rejoin(id, lk)
+  else
+    redis.call('ZADD', base .. ':due', nowus, id)
+  end
 end
 -- reclaim files deliveries whose lease ended at or before nowus as due
 -- again at their NextAttemptAt, at most limit of them.
@@ -55,7 +61,7 @@ local function reclaim(nowus, limit)
   end
   return #ids
 end
-local fields = {'r', 'st', 'up', 'nx', 'n', 'ls', 'le', 'dr'}
+local fields = {'r', 'st', 'up', 'nx', 'n', 'ls', 'le', 'dr', 'ok', 'ob'}
 local function record(id)
   return redis.call('HMGET', dkey(id), unpack(fields))
 end
@@ -84,7 +90,17 @@ local function put(base, i)
   if redis.call('EXISTS', k) == 1 then return 0 end
   redis.call('HSET', k, 'r', ARGV[i + 2], 'st', 'pending', 'up', ARGV[i + 3], 'uu', ARGV[i + 4],
     'nx', ARGV[i + 5], 'du', ARGV[i + 1], 'n', 0, 'ls', 0, 'le', '', 'dr', '')
-  if ARGV[i + 6] ~= '' then
+  local lk = ARGV[i + 8]
+  if lk ~= '' then
+    -- Ordered: it joins its line, due only as its head; never leased.
+    redis.call('HSET', k, 'ok', ARGV[i + 7], 'lk', lk, 'ob', ARGV[i + 9])
+    local ln = base .. ':ln:' .. lk
+    if redis.call('LLEN', ln) == 0 then
+      redis.call('ZADD', base .. ':due', ARGV[i + 1], id)
+    end
+    redis.call('RPUSH', ln, id)
+    redis.call('SADD', base .. ':lns', lk)
+  elseif ARGV[i + 6] ~= '' then
     redis.call('ZADD', base .. ':lease', ARGV[i + 6], id)
   else
     redis.call('ZADD', base .. ':due', ARGV[i + 1], id)
@@ -169,8 +185,8 @@ return out
 
 // putFields is how many ARGV values scriptPut takes per delivery.
 const (
-	putFields    = 7
-	putFieldsLua = "7"
+	putFields    = 10
+	putFieldsLua = "10"
 )
 
 // eventFields is how many ARGV values scriptEvent takes per event.
@@ -287,6 +303,10 @@ local function complete(i)
   end
   redis.call('HSET', k, 'st', status, 'up', ARGV[i + 3], 'uu', ARGV[i + 4], 'ls', ARGV[i + 7], 'le', ARGV[i + 8],
     'nx', nx, 'du', du, 'dr', dr)
+  if status ~= 'retrying' then
+    local lk = redis.call('HGET', k, 'lk')
+    if lk and lk ~= '' then settle(lk) end
+  end
   return n
 end
 local out = {}
@@ -353,9 +373,10 @@ local cutoff = tonumber(ARGV[2])
 local kept = 0
 for i = 3, #ARGV do
   local id = ARGV[i]
-  local f = redis.call('HMGET', dkey(id), 'st', 'uu')
+  local f = redis.call('HMGET', dkey(id), 'st', 'uu', 'lk')
   if f[1] then
-    if finished(f[1]) and tonumber(f[2]) < cutoff then
+    local head = f[3] and f[3] ~= '' and redis.call('HGET', base .. ':blk', f[3]) == id
+    if finished(f[1]) and tonumber(f[2]) < cutoff and not head then
       unfile(id)
       redis.call('ZREM', skey(f[1]), id)
       redis.call('DEL', dkey(id), base .. ':att:' .. id)
@@ -400,4 +421,5 @@ var allScripts = []*goredis.Script{
 	scriptPut, scriptEvent, scriptConfirm, scriptClaim, scriptComplete, scriptRelease, scriptFigures, scriptAccept,
 	scriptSetAside,
 	scriptRequeue, scriptAbandon, scriptDrop, scriptDropEvents, scriptExpireDedupe,
+	scriptDiscard, scriptUnorder, scriptAbandonLines,
 }
