@@ -366,6 +366,11 @@ func (h *Handler) persist(q *request, res *routing.Result) (*store.Event, []*sto
 	}
 	if h.Handoff != nil {
 		for _, d := range ds {
+			if d.Key != "" {
+				// Ordered: whether it is its key's head is known once
+				// stored; it is claimed (store.Orderer).
+				continue
+			}
 			if lease, ok := h.Handoff.HandoffLease(d.Destination); ok {
 				d.LeaseUntil = q.now.Add(lease)
 			}
@@ -453,6 +458,8 @@ func (h *Handler) records(q *request, res *routing.Result, traceParent string) (
 				UpdatedAt:     now,
 				NextAttemptAt: now,
 				TraceParent:   ev.TraceParent,
+				Key:           d.Key,
+				KeyBlocks:     d.KeyBlocks,
 			}
 			ds = append(ds, dl)
 			ev.DeliveryIDs = append(ev.DeliveryIDs, dl.ID)
