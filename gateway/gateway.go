@@ -216,6 +216,7 @@ func (g *Gateway) start(ctx context.Context, cfg *config.Config, lc *lifecycle) 
 	}
 	lc.onStop(serve(adminSrv, adminLn, failed))
 
+	delivery.Unorder(context.Background(), st, cfg, g.log.With("component", "delivery"))
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	engineDone := make(chan error, 1)
 	go func() { engineDone <- g.engine.Run(engineCtx, cfg.Destinations) }()

@@ -313,10 +313,10 @@ func (s *Store) Release(ctx context.Context, ds []*store.Delivery) error {
 // acceptRecord is an Accept's validated, encoded writes, prepared outside
 // the write transaction so the shared batch does as little as possible.
 type acceptRecord struct {
-	receivedAt time.Time
-	eventKey   []byte
-	event      []byte
-	deliveries []acceptDelivery
+	receivedAt    time.Time
+	eventKey      []byte
+	event         []byte
+	deliveries    []acceptDelivery
 	dedupeKey     []byte
 	dedupeValue   []byte
 	dedupeExpires time.Time
