@@ -124,6 +124,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/stats", s.stats)
 	api.HandleFunc("POST /api/reload", s.reload)
 	api.HandleFunc("POST /api/destinations/{name}/test", s.testDestination)
+	s.orderingRoutes(api)
 	mux.Handle("/api/", s.guard(api))
 	s.dashboard(mux)
 	return mux

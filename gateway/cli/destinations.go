@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-const destinationsUsage = "Usage: hookgate destinations test NAME [-route R] [-event-type E] [-body FILE] [-json] [-admin URL] [-token T]"
+const destinationsUsage = "Usage: hookgate destinations test NAME [-route R] [-event-type E] [-body FILE] [-json] [-admin URL] [-token T]\n       hookgate destinations blocked NAME [-json] [-admin URL] [-token T]"
 
 // destinationsCmd is `hookgate destinations test NAME`: send a test event
 // to a destination through the running gateway (admin API).
@@ -23,11 +23,13 @@ func destinationsCmd(ctx context.Context, env *Env, args []string) int {
 	switch args[0] {
 	case "test":
 		return testDestination(ctx, env, args[1:])
+	case "blocked":
+		return blockedKeys(ctx, env, args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(env.Stderr, destinationsUsage)
 		return 0
 	}
-	fmt.Fprintf(env.Stderr, "hookgate destinations: unknown subcommand %q (want test)\n", args[0])
+	fmt.Fprintf(env.Stderr, "hookgate destinations: unknown subcommand %q (want test or blocked)\n", args[0])
 	return 2
 }
 
