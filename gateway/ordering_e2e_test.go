@@ -1,0 +1,351 @@
+package gateway_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+)
+
+// orderingConfig is a gateway whose route "ordered" orders its deliveries
+// to "sink" by the payload's key, with on_dead, a fast retry schedule
+// (twelve retries 100ms apart: at 30% failures a delivery dies once in
+// two million) and storage.
+func orderingConfig(t *testing.T, dir, ingest, admin, sinkURL, storage, onDead string) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`
+gateway {
+  listen           = %q
+  admin_listen     = %q
+  workers          = 32
+  shutdown_timeout = "5s"
+}
+%s
+source "partner" {
+  path = "/in/partner"
+  verify "hmac" {
+    header = "X-Signature"
+    secret = "e2e-secret"
+  }
+}
+destination "sink" {
+  url             = %q
+  allow_private   = true
+  timeout         = "2s"
+  max_concurrency = 16
+  retry {
+    schedule = ["100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms"]
+    jitter   = "0%%"
+  }
+}
+route "ordered" {
+  source       = "partner"
+  destinations = ["sink"]
+  ordering {
+    key     = "key"
+    on_dead = %q
+  }
+}
+`, ingest, admin, storage, sinkURL, onDead)
+	path := filepath.Join(dir, "config.hcl")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// orderedEvent is what the senders send and the receiver records.
+type orderedEvent struct {
+	Key string `json:"key"`
+	Seq int    `json:"seq"`
+}
+
+// orderSink is a receiver that fails a share of attempts at random (500),
+// answers 410 to the events gone names, and records per key the sequence
+// numbers of the deliveries it answered 2xx, in arrival order, and any
+// two attempts of one key in flight at once.
+type orderSink struct {
+	srv      *httptest.Server
+	failRate float64
+	mu       sync.Mutex
+	gone     map[orderedEvent]bool
+	arrived  map[string][]int
+	inFlight map[string]int
+	overlaps []string
+	ok       atomic.Int64
+}
+
+func newOrderSink(t *testing.T, failRate float64) *orderSink {
+	s := &orderSink{failRate: failRate, gone: map[orderedEvent]bool{}, arrived: map[string][]int{}, inFlight: map[string]int{}}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		var ev orderedEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		s.mu.Lock()
+		s.inFlight[ev.Key]++
+		if s.inFlight[ev.Key] > 1 {
+			s.overlaps = append(s.overlaps, fmt.Sprintf("%s seq %d", ev.Key, ev.Seq))
+		}
+		gone := s.gone[ev]
+		s.mu.Unlock()
+		time.Sleep(time.Millisecond) // a receiver that does some work
+		code := http.StatusOK
+		switch {
+		case gone:
+			code = http.StatusGone
+		case rand.Float64() < s.failRate:
+			code = http.StatusInternalServerError
+		}
+		s.mu.Lock()
+		s.inFlight[ev.Key]--
+		if code == http.StatusOK {
+			s.arrived[ev.Key] = append(s.arrived[ev.Key], ev.Seq)
+		}
+		s.mu.Unlock()
+		if code == http.StatusOK {
+			s.ok.Add(1)
+		}
+		w.WriteHeader(code)
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// setGone makes the receiver answer 410 to (key, seq), or no longer.
+func (s *orderSink) setGone(key string, seq int, gone bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gone[orderedEvent{key, seq}] = gone
+}
+
+func (s *orderSink) arrivals(key string) []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.arrived[key]...)
+}
+
+// postOrdered sends one event to ingest and returns the answer's status
+// (0: no answer).
+func postOrdered(client *http.Client, ingest string, ev orderedEvent) int {
+	body, _ := json.Marshal(ev)
+	req, _ := http.NewRequest("POST", "http://"+ingest+"/in/partner", bytes.NewReader(body))
+	req.Header.Set("X-Signature", sign(body))
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// orderedLoad sends total events over keys keys from senders senders: key
+// k belongs to sender k%senders, which sends its keys' events one at a
+// time, the next sequence number of a key only after the previous one was
+// answered 202, so a key's acceptance order is its sequence order. A
+// sender retries an event without an answer (on the next gateway of
+// ingests whose alive reports true) until the deadline. accepted[key] is
+// the highest sequence number answered 202.
+func orderedLoad(total, keys, senders int, ingests []string, alive func(i int) bool, deadline time.Time) (accepted map[string]int, acceptedN *atomic.Int64, wait func()) {
+	accepted = map[string]int{}
+	var mu sync.Mutex
+	acceptedN = new(atomic.Int64)
+	perKey := total / keys
+	client := &http.Client{Timeout: 5 * time.Second}
+	var wg sync.WaitGroup
+	for g := range senders {
+		wg.Go(func() {
+			var mine []string
+			for k := g; k < keys; k += senders {
+				mine = append(mine, fmt.Sprintf("creator-%02d", k))
+			}
+			try := g
+			for seq := 1; seq <= perKey; seq++ {
+				for _, key := range mine {
+					for time.Now().Before(deadline) {
+						i := try % len(ingests)
+						if !alive(i) {
+							try++
+							time.Sleep(10 * time.Millisecond)
+							continue
+						}
+						code := postOrdered(client, ingests[i], orderedEvent{key, seq})
+						if code == http.StatusAccepted {
+							mu.Lock()
+							accepted[key] = seq
+							mu.Unlock()
+							acceptedN.Add(1)
+							break
+						}
+						try++
+						time.Sleep(20 * time.Millisecond)
+					}
+				}
+			}
+		})
+	}
+	return accepted, acceptedN, wg.Wait
+}
+
+// checkOrder waits until every key's accepted events arrived and checks
+// each key's arrivals: sequence numbers never go back (a repeat of the
+// last is an at-least-once redelivery after a SIGKILL), none is missing.
+func checkOrder(t *testing.T, sk *orderSink, accepted map[string]int, deadline time.Time, logs func() string) {
+	t.Helper()
+	complete := func() bool {
+		for key, n := range accepted {
+			a := sk.arrivals(key)
+			if len(a) == 0 || a[len(a)-1] < n {
+				return false
+			}
+		}
+		return true
+	}
+	for !complete() && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	dups := 0
+	for key, n := range accepted {
+		a := sk.arrivals(key)
+		seen := map[int]bool{}
+		for i, seq := range a {
+			if i > 0 && seq < a[i-1] {
+				t.Errorf("key %s: seq %d arrived after seq %d (arrivals %v)", key, seq, a[i-1], a)
+				break
+			}
+			if seen[seq] {
+				dups++
+			}
+			seen[seq] = true
+		}
+		for seq := 1; seq <= n; seq++ {
+			if !seen[seq] {
+				t.Errorf("key %s: accepted seq %d never delivered (arrivals %v)\nlogs:\n%s", key, seq, a, logs())
+				break
+			}
+		}
+	}
+	t.Logf("%d keys in order; %d duplicate deliveries", len(accepted), dups)
+}
+
+// TestOrderedDeliveryUnderLoad: 2,000 events over 50 keys from 8
+// senders, to a receiver failing 30% of attempts at random. Every key's
+// successful deliveries arrive in acceptance order and none is lost: on
+// the embedded store, then with the gateway SIGKILLed midway and
+// restarted, on Redis with two gateways, and with one of them SIGKILLed.
+// Without a kill, no two attempts of one key are ever in flight at once.
+func TestOrderedDeliveryUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	const total, keys, senders = 2000, 50, 8
+	cases := []struct {
+		name      string
+		redis     bool
+		instances int
+		kill      bool
+	}{
+		{"embedded", false, 1, false},
+		{"embedded kill -9", false, 1, true},
+		{"redis two gateways", true, 2, false},
+		{"redis two gateways one killed", true, 2, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sk := newOrderSink(t, 0.3)
+			storage := embeddedStorage
+			if tc.redis {
+				storage = fmt.Sprintf("storage \"redis\" {\n  url    = %q\n  prefix = \"ord\"\n}", redistest.Start(t).URL())
+			}
+			var procs []*gatewayProc
+			var configs, ingests []string
+			alive := make([]atomic.Bool, tc.instances)
+			for i := range tc.instances {
+				ingest, admin := freeAddr(t), freeAddr(t)
+				cfg := orderingConfig(t, t.TempDir(), ingest, admin, sk.srv.URL+"/hooks", storage, "skip")
+				procs = append(procs, start(t, cfg, ingest, admin))
+				configs, ingests = append(configs, cfg), append(ingests, ingest)
+				alive[i].Store(true)
+			}
+			var procMu sync.Mutex
+			t.Cleanup(func() {
+				procMu.Lock()
+				defer procMu.Unlock()
+				for i, p := range procs {
+					if alive[i].Load() {
+						p.cmd.Process.Signal(syscall.SIGTERM)
+						p.cmd.Wait()
+					}
+				}
+			})
+			logs := func() string {
+				procMu.Lock()
+				defer procMu.Unlock()
+				var b strings.Builder
+				for _, p := range procs {
+					b.WriteString(tail(p.logs.String(), 3000))
+				}
+				return b.String()
+			}
+			deadline := time.Now().Add(4 * time.Minute)
+			accepted, acceptedN, wait := orderedLoad(total, keys, senders, ingests, func(i int) bool { return alive[i].Load() }, deadline)
+			if tc.kill {
+				for acceptedN.Load() < total/2 && time.Now().Before(deadline) {
+					time.Sleep(time.Millisecond)
+				}
+				victim := tc.instances - 1
+				alive[victim].Store(false)
+				if err := procs[victim].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				procs[victim].cmd.Wait()
+				t.Logf("SIGKILLed gateway %d after %d accepted, %d delivered", victim, acceptedN.Load(), sk.ok.Load())
+				if !tc.redis {
+					// The embedded store's gateway comes back on its file.
+					p := start(t, configs[victim], ingests[victim], procs[victim].admin)
+					procMu.Lock()
+					procs[victim] = p
+					procMu.Unlock()
+					alive[victim].Store(true)
+				}
+			}
+			wait()
+			if n := acceptedN.Load(); n != total {
+				t.Fatalf("only %d of %d events were accepted", n, total)
+			}
+			checkOrder(t, sk, accepted, deadline, logs)
+			if !tc.kill {
+				sk.mu.Lock()
+				overlaps := sk.overlaps
+				sk.mu.Unlock()
+				if len(overlaps) > 0 {
+					t.Errorf("%d attempts began while another of their key was in flight, e.g. %v", len(overlaps), overlaps[:min(5, len(overlaps))])
+				}
+			}
+		})
+	}
+}
+
+// tail is the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
