@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -348,4 +349,154 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// admin calls the admin API and decodes its JSON answer into out (nil:
+// discard); it returns the status.
+func adminCall(t *testing.T, method, url string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
+}
+
+// waitFor polls cond every 50ms for up to 30s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func equalInts(a, b []int) bool {
+	return fmt.Sprint(a) == fmt.Sprint(b)
+}
+
+// TestOrderedOnDead: a receiver answers 410 to one event of a key. With
+// on_dead = "skip" the key's next events follow at once; with "block" the
+// key waits, listed by GET /api/destinations/sink/blocked and `hookgate
+// destinations blocked`, while another key goes on; replaying the dead
+// head (once the receiver takes it) releases the key in order, and so does
+// discarding one (`hookgate deliveries discard`). On both stores.
+func TestOrderedOnDead(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	for _, backend := range []string{"embedded", "redis"} {
+		for _, onDead := range []string{"skip", "block"} {
+			t.Run(backend+" "+onDead, func(t *testing.T) {
+				sk := newOrderSink(t, 0)
+				storage := embeddedStorage
+				if backend == "redis" {
+					storage = fmt.Sprintf("storage \"redis\" {\n  url    = %q\n  prefix = \"ord\"\n}", redistest.Start(t).URL())
+				}
+				ingest, admin := freeAddr(t), freeAddr(t)
+				p := start(t, orderingConfig(t, t.TempDir(), ingest, admin, sk.srv.URL+"/hooks", storage, onDead), ingest, admin)
+				t.Cleanup(func() {
+					p.cmd.Process.Signal(syscall.SIGTERM)
+					p.cmd.Wait()
+				})
+				api := "http://" + admin
+				sk.setGone("a", 2, true)
+				sk.setGone("c", 2, true)
+				client := &http.Client{Timeout: 5 * time.Second}
+				send := func(key string, seqs ...int) {
+					for _, seq := range seqs {
+						if code := postOrdered(client, ingest, orderedEvent{key, seq}); code != http.StatusAccepted {
+							t.Fatalf("send %s %d: status %d", key, seq, code)
+						}
+					}
+				}
+				send("a", 1, 2, 3, 4, 5)
+				send("b", 1, 2, 3)
+				waitFor(t, "key b delivered", func() bool { return equalInts(sk.arrivals("b"), []int{1, 2, 3}) })
+
+				if onDead == "skip" {
+					waitFor(t, "key a without its seq 2", func() bool { return equalInts(sk.arrivals("a"), []int{1, 3, 4, 5}) })
+					var bl struct{ Blocked []json.RawMessage }
+					if code := adminCall(t, "GET", api+"/api/destinations/sink/blocked", &bl); code != 200 || len(bl.Blocked) != 0 {
+						t.Errorf("blocked = %d %v, want 200 and none", code, bl.Blocked)
+					}
+					return
+				}
+
+				// block: a waits behind its dead seq 2.
+				var bl struct {
+					Destination string
+					Blocked     []struct {
+						Key        string `json:"key"`
+						DeliveryID string `json:"delivery_id"`
+						Waiting    int    `json:"waiting"`
+					}
+				}
+				waitFor(t, "key a blocked", func() bool {
+					adminCall(t, "GET", api+"/api/destinations/sink/blocked", &bl)
+					return len(bl.Blocked) == 1
+				})
+				if b := bl.Blocked[0]; b.Key != "a" || b.Waiting != 3 {
+					t.Fatalf("blocked = %+v, want key a with 3 waiting", bl.Blocked)
+				}
+				if got := sk.arrivals("a"); !equalInts(got, []int{1}) {
+					t.Fatalf("key a arrivals while blocked = %v, want [1]", got)
+				}
+				var dv struct {
+					Key    string `json:"key"`
+					Status string `json:"status"`
+				}
+				adminCall(t, "GET", api+"/api/deliveries/"+bl.Blocked[0].DeliveryID, &dv)
+				if dv.Key != "a" || dv.Status != "dead" {
+					t.Errorf("the blocked head: key %q status %q, want a, dead", dv.Key, dv.Status)
+				}
+				out, err := exec.Command(binary, "destinations", "blocked", "sink", "-admin", api).CombinedOutput()
+				if err != nil || !strings.Contains(string(out), bl.Blocked[0].DeliveryID) || !strings.Contains(string(out), "KEY") {
+					t.Errorf("hookgate destinations blocked: %v\n%s", err, out)
+				}
+				if code := adminCall(t, "GET", api+"/api/destinations/nope/blocked", nil); code != 404 {
+					t.Errorf("blocked of an unknown destination: %d, want 404", code)
+				}
+
+				// Replayed once the receiver takes it: a goes on, in order.
+				sk.setGone("a", 2, false)
+				if code := adminCall(t, "POST", api+"/api/deliveries/"+bl.Blocked[0].DeliveryID+"/retry", nil); code != 202 {
+					t.Fatalf("retry: %d", code)
+				}
+				waitFor(t, "key a released by the replay", func() bool { return equalInts(sk.arrivals("a"), []int{1, 2, 3, 4, 5}) })
+
+				// Discarded: c goes on without it.
+				send("c", 1, 2, 3)
+				waitFor(t, "key c blocked", func() bool {
+					adminCall(t, "GET", api+"/api/destinations/sink/blocked", &bl)
+					return len(bl.Blocked) == 1 && bl.Blocked[0].Key == "c"
+				})
+				out, err = exec.Command(binary, "deliveries", "discard", bl.Blocked[0].DeliveryID, "-admin", api).CombinedOutput()
+				if err != nil {
+					t.Fatalf("hookgate deliveries discard: %v\n%s", err, out)
+				}
+				waitFor(t, "key c released by the discard", func() bool { return equalInts(sk.arrivals("c"), []int{1, 3}) })
+				adminCall(t, "GET", api+"/api/destinations/sink/blocked", &bl)
+				if len(bl.Blocked) != 0 {
+					t.Errorf("blocked after the discard = %+v, want none", bl.Blocked)
+				}
+				// A delivered delivery cannot be discarded.
+				var dl struct {
+					Deliveries []struct{ ID string } `json:"deliveries"`
+				}
+				adminCall(t, "GET", api+"/api/deliveries?status=delivered&limit=1", &dl)
+				if code := adminCall(t, "POST", api+"/api/deliveries/"+dl.Deliveries[0].ID+"/discard", nil); code != 409 {
+					t.Errorf("discard of a delivered delivery: %d, want 409", code)
+				}
+			})
+		}
+	}
 }
