@@ -500,3 +500,70 @@ func TestOrderedOnDead(t *testing.T) {
 		}
 	}
 }
+
+// TestOrderedReloadReleases: a key blocked behind its dead head, and a
+// reload that removes the route's ordering block: the deliveries that
+// waited go at once, the dead one stays dead, nothing is listed blocked.
+func TestOrderedReloadReleases(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	for _, backend := range []string{"embedded", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			sk := newOrderSink(t, 0)
+			storage := embeddedStorage
+			if backend == "redis" {
+				storage = fmt.Sprintf("storage \"redis\" {\n  url    = %q\n  prefix = \"ord\"\n}", redistest.Start(t).URL())
+			}
+			dir := t.TempDir()
+			ingest, admin := freeAddr(t), freeAddr(t)
+			cfg := orderingConfig(t, dir, ingest, admin, sk.srv.URL+"/hooks", storage, "block")
+			p := start(t, cfg, ingest, admin)
+			t.Cleanup(func() {
+				p.cmd.Process.Signal(syscall.SIGTERM)
+				p.cmd.Wait()
+			})
+			api := "http://" + admin
+			sk.setGone("a", 1, true)
+			client := &http.Client{Timeout: 5 * time.Second}
+			for seq := 1; seq <= 4; seq++ {
+				if code := postOrdered(client, ingest, orderedEvent{"a", seq}); code != http.StatusAccepted {
+					t.Fatalf("send %d: %d", seq, code)
+				}
+			}
+			var bl struct {
+				Blocked []struct {
+					Waiting int `json:"waiting"`
+				}
+			}
+			waitFor(t, "key a blocked", func() bool {
+				adminCall(t, "GET", api+"/api/destinations/sink/blocked", &bl)
+				return len(bl.Blocked) == 1 && bl.Blocked[0].Waiting == 3
+			})
+			src, err := os.ReadFile(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := strings.Index(string(src), "  ordering {")
+			j := strings.Index(string(src)[i:], "  }\n") + i + len("  }\n")
+			if err := os.WriteFile(cfg, []byte(string(src[:i])+string(src[j:])), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var rr struct{ Reloaded bool }
+			if code := adminCall(t, "POST", api+"/api/reload", &rr); code != 200 || !rr.Reloaded {
+				t.Fatalf("reload: %d %+v\n%s", code, rr, p.logs)
+			}
+			waitFor(t, "the waiting deliveries released", func() bool {
+				a := sk.arrivals("a")
+				return len(a) == 3
+			})
+			adminCall(t, "GET", api+"/api/destinations/sink/blocked", &bl)
+			if len(bl.Blocked) != 0 {
+				t.Errorf("blocked after the reload = %+v, want none", bl.Blocked)
+			}
+			if !strings.Contains(p.logs.String(), "route no longer ordered") {
+				t.Errorf("no log line says the keys were released:\n%s", p.logs)
+			}
+		})
+	}
+}
