@@ -155,6 +155,9 @@ func (g *Gateway) start(ctx context.Context, cfg *config.Config, lc *lifecycle) 
 	if err := g.metrics.ObserveQueueDepth(st, g.opts.Now); err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
+	if err := g.metrics.ObserveBlockedKeys(st, g.destinationNames, g.opts.Now); err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
 	tracing, err := telemetry.NewTracing(ctx, cfg.Telemetry)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)

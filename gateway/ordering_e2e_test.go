@@ -462,6 +462,21 @@ func TestOrderedOnDead(t *testing.T) {
 				if err != nil || !strings.Contains(string(out), bl.Blocked[0].DeliveryID) || !strings.Contains(string(out), "KEY") {
 					t.Errorf("hookgate destinations blocked: %v\n%s", err, out)
 				}
+				resp, err := http.Get(api + "/metrics")
+				if err != nil {
+					t.Fatal(err)
+				}
+				metrics, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				gauge := ""
+				for _, line := range strings.Split(string(metrics), "\n") {
+					if strings.HasPrefix(line, "hookgate_ordering_blocked_keys{") && strings.Contains(line, `destination="sink"`) {
+						gauge = line
+					}
+				}
+				if !strings.HasSuffix(gauge, " 1") {
+					t.Errorf("hookgate_ordering_blocked_keys for sink: %q, want 1", gauge)
+				}
 				if code := adminCall(t, "GET", api+"/api/destinations/nope/blocked", nil); code != 404 {
 					t.Errorf("blocked of an unknown destination: %d, want 404", code)
 				}
