@@ -78,7 +78,7 @@ type session struct {
 }
 
 // pageNames are the dashboard's templates besides layout.html.
-var pageNames = []string{"login", "overview", "deliveries", "delivery", "event", "dlq", "config", "error"}
+var pageNames = []string{"login", "overview", "deliveries", "delivery", "event", "dlq", "config", "error", "destination"}
 
 // dashboard registers the dashboard's routes on mux.
 func (s *Server) dashboard(mux *http.ServeMux) {
@@ -106,6 +106,7 @@ func (s *Server) dashboard(mux *http.ServeMux) {
 	ui.Handle("GET /dlq/export", d.page(func(w http.ResponseWriter, r *http.Request, _ session) { d.s.export(w, r) }))
 	ui.Handle("GET /config", d.page(d.config))
 	ui.Handle("POST /destinations/{name}/test", d.action(d.test))
+	d.orderingPages(ui)
 
 	h := crossOrigin(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-origin requests are refused", http.StatusForbidden)
@@ -306,6 +307,8 @@ func notice(q url.Values) string {
 		return fmt.Sprintf("Replayed %d dead deliveries.", n)
 	case "tested":
 		return "Test event sent."
+	case "discarded":
+		return "The delivery is discarded; its key, if it held one, goes on."
 	case "loggedout":
 		return "Logged out."
 	}
