@@ -366,11 +366,6 @@ func (h *Handler) persist(q *request, res *routing.Result) (*store.Event, []*sto
 	}
 	if h.Handoff != nil {
 		for _, d := range ds {
-			if d.Key != "" {
-				// Ordered: whether it is its key's head is known once
-				// stored; it is claimed (store.Orderer).
-				continue
-			}
 			if lease, ok := h.Handoff.HandoffLease(d.Destination); ok {
 				d.LeaseUntil = q.now.Add(lease)
 			}

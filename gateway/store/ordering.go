@@ -18,9 +18,13 @@ import (
 // Abandon and Cleanup (which keeps a blocked head), so two claims, of one
 // process or of several on Redis, never hold two deliveries of one key.
 // A retried or replayed delivery that is no longer in its line (delivered,
-// or dead and skipped) joins the end of the line. Accept never leases an
-// ordered delivery (its LeaseUntil is ignored): whether it is the head is
-// known only once stored, so it is claimed like a retry.
+// or dead and skipped) joins the end of the line.
+//
+// Accept stores an ordered delivery given a LeaseUntil leased only when it
+// is its line's head; it clears the LeaseUntil of the others in ds (the
+// one change Accept makes to its arguments), so the caller hands over only
+// the deliveries whose LeaseUntil stayed set. (A store may lease none: on
+// Redis Cluster an Accept cannot know, and clears them all.)
 
 // DiscardedReason is the dead reason of a delivery discarded (Discard).
 const DiscardedReason = "discarded"

@@ -102,7 +102,9 @@ type Delivery struct {
 	// for the deliveries it hands to the delivery engine in memory, so
 	// their first attempt needs no claim; should the process die first,
 	// the lease ends and the delivery is claimed like any other. Zero (and
-	// always on records read back) means not leased.
+	// always on records read back) means not leased. An ordered delivery
+	// (Key) is stored leased only when it is its line's head: Accept
+	// clears the LeaseUntil of one that waits (see Orderer).
 	LeaseUntil time.Time `json:"-"`
 }
 

@@ -195,7 +195,8 @@ func (s *Store) Size() int64 {
 }
 
 // Accept stores ev and ds in one group-committed transaction. It does not
-// modify ev or ds: the stored event lists ds's ids as its DeliveryIDs; each
+// modify ev or ds (but for the LeaseUntil of an ordered delivery that
+// waits in its line: store.Orderer): the stored event lists ds's ids as its DeliveryIDs; each
 // stored delivery is Pending with no attempts, carries ev's id (and ev's
 // source, event type and traceparent where its own are empty), is created
 // at ev.ReceivedAt when its CreatedAt is zero and due at CreatedAt when its
@@ -218,8 +219,9 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 	// committed deliveries sees their leases (see leaseTable).
 	s.leases.take(rec.leases)
 	var firstID string
+	var waiting []string // ordered deliveries given a lease that wait in their line
 	err = s.write(func(tx *bolt.Tx) error {
-		firstID = ""
+		firstID, waiting = "", waiting[:0]
 		b := bucketsOf(tx)
 		if rec.dedupeKey != nil {
 			if v := b.dedupe.Get(rec.dedupeKey); v != nil {
@@ -264,6 +266,9 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 					return err
 				}
 				if !head {
+					if _, leased := rec.leases[string(d.key0)]; leased {
+						waiting = append(waiting, string(d.key0))
+					}
 					continue // waits behind its line's head
 				}
 			}
@@ -286,6 +291,8 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 	})
 	if err != nil || firstID != "" {
 		s.leases.drop(rec.leases)
+	} else if len(waiting) > 0 {
+		unleaseWaiting(ds, waiting, rec.leases, s.leases.end)
 	}
 	if err != nil {
 		return "", s.wrap(op, err)
@@ -351,7 +358,7 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 			key0: []byte(c.ID), value: v, body: body, dueKey: timedKey(c.Destination, c.NextAttemptAt, c.ID),
 			destination: c.Destination, key: c.Key,
 		}
-		if !c.LeaseUntil.IsZero() && c.Key == "" {
+		if !c.LeaseUntil.IsZero() {
 			if rec.leases == nil {
 				rec.leases = make(map[string]uint64, len(ds))
 			}

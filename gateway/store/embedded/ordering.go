@@ -39,6 +39,20 @@ type acceptDelivery struct {
 	destination, key          string
 }
 
+// unleaseWaiting ends the leases Accept took for the ordered deliveries
+// that wait in their line (ids) and clears their LeaseUntil in ds, so the
+// caller does not hand them over (store.Orderer).
+func unleaseWaiting(ds []*store.Delivery, ids []string, leases map[string]uint64, end func(string, uint64)) {
+	for _, id := range ids {
+		end(id, leases[id])
+		for _, d := range ds {
+			if d != nil && d.ID == id {
+				d.LeaseUntil = time.Time{}
+			}
+		}
+	}
+}
+
 // lineKey is an ordering key as stored in line keys: as is when short and
 // free of NUL, else its SHA-256.
 func lineKey(key string) string {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -33,28 +34,32 @@ var _ store.Orderer = (*Store)(nil)
 const luaLines = `
 -- settle makes a line's head what the rules say: finished deliveries that
 -- do not block leave it; an unfinished head is due (unless leased); a dead
--- head that blocks is listed in …:blk.
-local function settle(lk)
+-- head that blocks is listed in …:blk. unblocked says the line has no
+-- …:blk entry to clear (its head was being attempted).
+local function settle(lk, unblocked)
   local ln = base .. ':ln:' .. lk
+  local popped = false
   while true do
     local id = redis.call('LINDEX', ln, 0)
     if not id then
-      redis.call('HDEL', base .. ':blk', lk)
+      if not unblocked then redis.call('HDEL', base .. ':blk', lk) end
       redis.call('SREM', base .. ':lns', lk)
       return
     end
     local f = redis.call('HMGET', dkey(id), 'st', 'du', 'ob')
     if f[1] and not finished(f[1]) then
-      if not redis.call('ZSCORE', base .. ':lease', id) then
+      -- Only a head is ever leased: one that was waiting is not.
+      if popped or not redis.call('ZSCORE', base .. ':lease', id) then
         redis.call('ZADD', base .. ':due', f[2], id)
       end
-      redis.call('HDEL', base .. ':blk', lk)
+      if not unblocked then redis.call('HDEL', base .. ':blk', lk) end
       return
     elseif f[1] == 'dead' and f[3] == '1' then
       redis.call('HSET', base .. ':blk', lk, id)
       return
     end
     redis.call('LPOP', ln)
+    popped = true
   end
 end
 -- rejoin files requeued delivery id: the head of its line when it still
@@ -325,4 +330,10 @@ func (s *Store) abandonLines(ctx context.Context, base, reason string, now time.
 			return total, nil
 		}
 	}
+}
+
+// unleased reports whether d, given with a LeaseUntil, was stored without
+// its lease: an ordered delivery waiting in its line.
+func (r *acceptReq) unleased(d *store.Delivery) bool {
+	return slices.Contains(r.waiting, d.ID)
 }

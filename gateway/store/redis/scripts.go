@@ -88,19 +88,28 @@ local function put(base, i)
   local id = ARGV[i]
   local k = base .. ':dlv:' .. id
   if redis.call('EXISTS', k) == 1 then return 0 end
-  redis.call('HSET', k, 'r', ARGV[i + 2], 'st', 'pending', 'up', ARGV[i + 3], 'uu', ARGV[i + 4],
-    'nx', ARGV[i + 5], 'du', ARGV[i + 1], 'n', 0, 'ls', 0, 'le', '', 'dr', '')
   local lk = ARGV[i + 8]
   if lk ~= '' then
-    -- Ordered: it joins its line, due only as its head; never leased.
-    redis.call('HSET', k, 'ok', ARGV[i + 7], 'lk', lk, 'ob', ARGV[i + 9])
-    local ln = base .. ':ln:' .. lk
-    if redis.call('LLEN', ln) == 0 then
-      redis.call('ZADD', base .. ':due', ARGV[i + 1], id)
+    -- Ordered: it joins its line; only its head is due (or leased, when
+    -- given a lease). Returns 2 for one given a lease that waits.
+    redis.call('HSET', k, 'r', ARGV[i + 2], 'st', 'pending', 'up', ARGV[i + 3], 'uu', ARGV[i + 4],
+      'nx', ARGV[i + 5], 'du', ARGV[i + 1], 'n', 0, 'ls', 0, 'le', '', 'dr', '', 'ok', ARGV[i + 7], 'lk', lk, 'ob', ARGV[i + 9])
+    redis.call('ZADD', base .. ':s:pending', 0, id)
+    if redis.call('RPUSH', base .. ':ln:' .. lk, id) == 1 then
+      redis.call('SADD', base .. ':lns', lk)
+      if ARGV[i + 6] ~= '' then
+        redis.call('ZADD', base .. ':lease', ARGV[i + 6], id)
+      else
+        redis.call('ZADD', base .. ':due', ARGV[i + 1], id)
+      end
+      return 1
     end
-    redis.call('RPUSH', ln, id)
-    redis.call('SADD', base .. ':lns', lk)
-  elseif ARGV[i + 6] ~= '' then
+    if ARGV[i + 6] ~= '' then return 2 end
+    return 1
+  end
+  redis.call('HSET', k, 'r', ARGV[i + 2], 'st', 'pending', 'up', ARGV[i + 3], 'uu', ARGV[i + 4],
+    'nx', ARGV[i + 5], 'du', ARGV[i + 1], 'n', 0, 'ls', 0, 'le', '', 'dr', '')
+  if ARGV[i + 6] ~= '' then
     redis.call('ZADD', base .. ':lease', ARGV[i + 6], id)
   else
     redis.call('ZADD', base .. ':due', ARGV[i + 1], id)
@@ -165,7 +174,8 @@ end
 // scriptEvent's eventFields values (no recovery copy), the number of its
 // deliveries, then per delivery its destination's base and scriptPut's
 // putFields values. Returns per event what scriptEvent does; the
-// deliveries are stored only with "ok".
+// deliveries are stored only with "ok", which lists after it the ids of
+// the ordered deliveries given a lease that wait in their line.
 var scriptAccept = goredis.NewScript(luaEvent + luaPut + `
 local out = {}
 local i = 1
@@ -174,7 +184,9 @@ while i <= #ARGV do
   local n = tonumber(ARGV[i + 1 + ` + eventFieldsLua + `])
   local j = i + 2 + ` + eventFieldsLua + `
   for _ = 1, n do
-    if res == 'ok' then put(ARGV[j], j + 1) end
+    if res == 'ok' or string.sub(res, 1, 3) == 'ok ' then
+      if put(ARGV[j], j + 1) == 2 then res = res .. ' ' .. ARGV[j + 1] end
+    end
     j = j + 1 + ` + putFieldsLua + `
   end
   out[#out + 1] = res
@@ -279,7 +291,8 @@ var scriptComplete = goredis.NewScript(luaCommon + `
 local function complete(i)
   local id, status = ARGV[i], ARGV[i + 1]
   local k = dkey(id)
-  local old = redis.call('HGET', k, 'st')
+  local f = redis.call('HMGET', k, 'st', 'lk')
+  local old = f[1]
   if not old then return 0 end
   if finished(old) then return -1 end
   -- Unfinished: it is in the due or the lease set, not in dead or done.
@@ -303,9 +316,9 @@ local function complete(i)
   end
   redis.call('HSET', k, 'st', status, 'up', ARGV[i + 3], 'uu', ARGV[i + 4], 'ls', ARGV[i + 7], 'le', ARGV[i + 8],
     'nx', nx, 'du', du, 'dr', dr)
-  if status ~= 'retrying' then
-    local lk = redis.call('HGET', k, 'lk')
-    if lk and lk ~= '' then settle(lk) end
+  if status ~= 'retrying' and f[2] and f[2] ~= '' then
+    -- The head was being attempted: its line is not blocked.
+    settle(f[2], true)
   end
   return n
 end

@@ -93,11 +93,42 @@ func testOrderedOneAtATime(t *testing.T, s store.Store) {
 	wantIDs(t, "Claim after Release", claimIDs(t, s, "a", at(time.Minute), 10, time.Minute), []string{k1[1].ID})
 	complete(t, s, k1[1].ID, store.Delivered, at(time.Minute), time.Time{})
 	wantIDs(t, "Claim of the last", claimIDs(t, s, "a", at(time.Minute), 10, time.Minute), []string{k1[2].ID})
-	// An ordered delivery given a lease is stored unleased: Claim has it.
-	f := newFixture(at(2*time.Minute), "shop", "creator.updated", target{route: "r", dest: "b"})
-	f.ds[0].Key, f.ds[0].LeaseUntil = "creator-9", at(time.Hour)
-	mustAccept(t, s, f)
-	wantIDs(t, "Claim of a leased ordered delivery", claimIDs(t, s, "b", at(2*time.Minute), 10, time.Minute), f.ids())
+	testOrderedAcceptLeased(t, s)
+}
+
+// testOrderedAcceptLeased: ordered deliveries given a LeaseUntil. A head
+// may be stored leased (then Accept keeps its LeaseUntil and no Claim has
+// it) or not (Accept clears its LeaseUntil and Claim has it); one that
+// waits in its line is never leased and its LeaseUntil is cleared.
+func testOrderedAcceptLeased(t *testing.T, s store.Store) {
+	t.Helper()
+	var ds []*store.Delivery
+	for i := range 3 {
+		f := newFixture(at(2*time.Minute+time.Duration(i)*time.Second), "shop", "creator.updated",
+			target{route: "r", dest: "b"}, target{route: "r", dest: "b"})
+		for _, d := range f.ds {
+			d.LeaseUntil = at(time.Hour)
+		}
+		f.ds[0].Key, f.ds[1].Key = "creator-9", "creator-"+string(rune('A'+i))
+		mustAccept(t, s, f)
+		ds = append(ds, f.ds...)
+	}
+	// ds: 9#1 A#1 9#2 B#1 9#3 C#1: 9#2 and 9#3 wait.
+	for _, i := range []int{2, 4} {
+		if !ds[i].LeaseUntil.IsZero() {
+			t.Errorf("Accept kept the lease of %s, which waits in its line", ds[i].ID)
+		}
+	}
+	var claimable []string
+	for _, i := range []int{0, 1, 3, 5} {
+		if ds[i].LeaseUntil.IsZero() {
+			claimable = append(claimable, ds[i].ID)
+		}
+	}
+	wantIDs(t, "Claim after Accept of leased ordered deliveries", sorted(claimIDs(t, s, "b", at(2*time.Minute+10*time.Second), 10, time.Minute)), sorted(claimable))
+	// The head, completed by whoever held it, lets the next one go.
+	complete(t, s, ds[0].ID, store.Delivered, at(3*time.Minute), time.Time{})
+	wantIDs(t, "Claim after the leased head is delivered", claimIDs(t, s, "b", at(3*time.Minute), 10, time.Minute), []string{ds[2].ID})
 }
 
 func testOrderedSkip(t *testing.T, s store.Store) {
