@@ -276,6 +276,8 @@ for i = 5, #ARGV, 2 do
     redis.call('HSET', k, 'nx', '', 'du', '', 'dr', ARGV[4], 'up', ARGV[3], 'uu', ARGV[2],
       'n', redis.call('LLEN', base .. ':att:' .. id), 'ls', 0, 'le', '')
     redis.call('ZADD', base .. ':dead', ARGV[2], id)
+    local lk = redis.call('HGET', k, 'lk')
+    if lk and lk ~= '' then settle(lk) end
   end
 end
 return 0
