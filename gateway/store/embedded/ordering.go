@@ -128,7 +128,15 @@ func (b buckets) settleLineKey(destination, lk string) error {
 			return b.blocked.Delete(bk)
 		}
 		d, err := b.delivery(id)
-		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrCorrupt) {
+		if errors.Is(err, store.ErrCorrupt) {
+			// Due, so that Claim finds it and sets it aside (which
+			// settles the line again).
+			if err := b.due.Put(timedKey(destination, time.Time{}, id), nil); err != nil {
+				return err
+			}
+			return b.blocked.Delete(bk)
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		switch {
@@ -167,6 +175,23 @@ func (b buckets) leaveLine(d *store.Delivery) (bool, error) {
 		return false, err
 	}
 	return true, b.settleLineKey(d.Destination, lk)
+}
+
+// settleLineOf settles the line of destination that holds delivery id,
+// if any: for a record set aside (its key is lost with it), found by a scan
+// of the destination's lines.
+func (b buckets) settleLineOf(destination, id string) error {
+	prefix := timedPrefix(destination)
+	c := b.lines.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if string(v) != id {
+			continue
+		}
+		if lk, ok := splitLineEntry(destination, k); ok {
+			return b.settleLineKey(destination, lk)
+		}
+	}
+	return nil
 }
 
 // rejoinLine files requeued (pending) delivery d: the head of its line
