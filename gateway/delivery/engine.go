@@ -819,7 +819,7 @@ func (l *destLoop) deliver(ctx context.Context, set *destSettings, d *store.Deli
 		return
 	}
 
-	l.nextOfKey(ctx, set, d, o)
+	l.nextOfKey(d, o)
 	if m := l.e.metrics; m != nil {
 		m.Deliveries.Add(ctx, 1, l.outcomeAttrs[o.Status])
 		m.AttemptDuration.Record(ctx, o.Attempt.Latency.Seconds(), l.attrs)

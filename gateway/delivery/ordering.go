@@ -46,28 +46,11 @@ func Unorder(ctx context.Context, st any, cfg *config.Config, log *slog.Logger) 
 	}
 }
 
-// nextOfKey, after an ordered delivery finished (the next one of its key
-// became due in the same write), leases that next one (store.Orderer's
-// ClaimKey) and hands it to the loop as ingest hands a first attempt, so
-// a key's deliveries follow each other without waiting for the loop's
-// next claim. Without it (another instance took it, or the store does not
-// order) it wakes the loop.
-func (l *destLoop) nextOfKey(ctx context.Context, set *destSettings, d *store.Delivery, o store.Outcome) {
+// nextOfKey wakes the loop after an ordered delivery finished: the next
+// one of its key became due in the same write.
+func (l *destLoop) nextOfKey(d *store.Delivery, o store.Outcome) {
 	if d.Key == "" || o.Status == store.Retrying {
 		return
-	}
-	if or, ok := l.e.st.(store.Orderer); ok {
-		cctx, cancel := context.WithTimeout(ctx, completeTimeout)
-		now := l.e.now()
-		next, err := or.ClaimKey(cctx, l.name, d.Key, now, set.lease)
-		cancel()
-		if err == nil && next != nil {
-			next.LeaseUntil = now.Add(set.lease)
-			if !l.offer(next) {
-				l.e.giveBack([]*store.Delivery{next})
-			}
-			return
-		}
 	}
 	select {
 	case l.wake <- struct{}{}:

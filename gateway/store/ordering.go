@@ -61,12 +61,4 @@ type Orderer interface {
 	// blocked head stays dead and releases its key, and each line goes on
 	// with its next delivery. It returns how many deliveries left a line.
 	Unorder(ctx context.Context, destination string, ordered func(route string) bool) (int, error)
-
-	// ClaimKey is Claim for the head of one line: it leases the head of
-	// destination's line of key until now+lease when it is due at now and
-	// not leased, and returns it; nil when there is none (the line is
-	// empty, its head is leased, blocked, or retrying later). The delivery
-	// engine calls it after an ordered delivery finished, to attempt the
-	// next one of its key at once.
-	ClaimKey(ctx context.Context, destination, key string, now time.Time, lease time.Duration) (*Delivery, error)
 }

@@ -267,56 +267,6 @@ func (s *Store) Discard(ctx context.Context, id string, now time.Time) error {
 	return s.wrap(op, err)
 }
 
-// ClaimKey leases the due head of one line (store.Orderer). Like Claim it
-// reads the file and keeps the lease in memory.
-func (s *Store) ClaimKey(ctx context.Context, destination, key string, now time.Time, lease time.Duration) (*store.Delivery, error) {
-	op := "claim key " + destination
-	if err := s.usable(ctx); err != nil {
-		return nil, s.wrap(op, err)
-	}
-	if err := checkName("destination", destination, false); err != nil {
-		return nil, s.wrap(op, err)
-	}
-	if lease <= 0 {
-		return nil, s.wrap(op, fmt.Errorf("%w: lease %s is not positive", errInvalid, lease))
-	}
-	nowN := nanos(now)
-	s.leases.mu.Lock()
-	defer s.leases.mu.Unlock()
-	var out *store.Delivery
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := bucketsOf(tx)
-		_, id := b.head(linePrefix(destination, lineKey(key)))
-		if id == "" {
-			return nil
-		}
-		if u, leased := s.leases.until[id]; leased && u > nowN {
-			return nil
-		}
-		d, err := b.delivery(id)
-		if err != nil {
-			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrCorrupt) {
-				return nil // Claim deals with it
-			}
-			return err
-		}
-		if d.Status.Finished() || nanos(d.NextAttemptAt) > nowN ||
-			b.due.Get(timedKey(destination, d.NextAttemptAt, id)) == nil {
-			return nil
-		}
-		b.loadBody(d)
-		out = d
-		return nil
-	})
-	if err != nil {
-		return nil, s.wrap(op, err)
-	}
-	if out != nil {
-		s.leases.until[out.ID] = nanos(now.Add(lease))
-	}
-	return out, nil
-}
-
 // Blocked lists destination's blocked keys (store.Orderer).
 func (s *Store) Blocked(ctx context.Context, destination string, limit int) ([]store.BlockedKey, error) {
 	op := "blocked " + destination

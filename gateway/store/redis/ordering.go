@@ -145,60 +145,6 @@ end
 return {n, #lks}
 `)
 
-// scriptClaimKey leases the head of one line when it is due and not
-// leased. ARGV: base, line key, now µs, until µs. Returns {id, record
-// fields...} or an empty reply.
-var scriptClaimKey = goredis.NewScript(luaCommon + `
-local id = redis.call('LINDEX', base .. ':ln:' .. ARGV[2], 0)
-if not id then return {} end
-local due = redis.call('ZSCORE', base .. ':due', id)
-if not due or tonumber(due) > tonumber(ARGV[3]) then return {} end
-redis.call('ZREM', base .. ':due', id)
-local rec = record(id)
-if not rec[1] or finished(rec[2]) then return {} end
-redis.call('ZADD', base .. ':lease', ARGV[4], id)
-table.insert(rec, 1, id)
-return rec
-`)
-
-// ClaimKey leases the due head of one line (store.Orderer).
-func (s *Store) ClaimKey(ctx context.Context, destination, key string, now time.Time, lease time.Duration) (*store.Delivery, error) {
-	op := "claim key " + destination
-	if err := s.usable(ctx); err != nil {
-		return nil, s.wrap(op, err)
-	}
-	if err := checkName("destination", destination, false); err != nil {
-		return nil, s.wrap(op, err)
-	}
-	if lease <= 0 {
-		return nil, s.wrap(op, invalid("lease %s is not positive", lease))
-	}
-	base := s.k.dest(destination)
-	c := call(scriptClaimKey, base+":due", base, lineKey(key), micros(now), micros(now.Add(lease)))
-	if err := s.calls.do(ctx, c); err != nil {
-		return nil, s.wrap(op, err)
-	}
-	vals, err := c.cmd.Slice()
-	if err != nil {
-		return nil, s.wrap(op, err)
-	}
-	if len(vals) == 0 {
-		return nil, nil
-	}
-	if len(vals) != 1+len(recordFields) {
-		return nil, s.wrap(op, corrupt("claim key reply", fmt.Errorf("%d values", len(vals))))
-	}
-	d, err := decodeDelivery(vals[1:])
-	if err != nil {
-		// Released for Claim, which sets a corrupt record aside.
-		id, _ := vals[0].(string)
-		s.Release(ctx, []*store.Delivery{{ID: id, Destination: destination}})
-		return nil, nil
-	}
-	s.remember([]*store.Delivery{d})
-	return d, nil
-}
-
 // lineKey is the line key of an ordering key: as is when short, else its
 // SHA-256.
 func lineKey(key string) string {

@@ -436,5 +436,5 @@ var allScripts = []*goredis.Script{
 	scriptPut, scriptEvent, scriptConfirm, scriptClaim, scriptComplete, scriptRelease, scriptFigures, scriptAccept,
 	scriptSetAside,
 	scriptRequeue, scriptAbandon, scriptDrop, scriptDropEvents, scriptExpireDedupe,
-	scriptDiscard, scriptUnorder, scriptAbandonLines, scriptClaimKey,
+	scriptDiscard, scriptUnorder, scriptAbandonLines,
 }

@@ -25,7 +25,6 @@ var orderingTests = []struct {
 	{"OrderedAbandon", testOrderedAbandon},
 	{"OrderedCleanupKeepsBlockedHead", testOrderedCleanup},
 	{"OrderedClaimConcurrent", testOrderedClaimConcurrent},
-	{"OrderedClaimKey", testOrderedClaimKey},
 }
 
 // orderer returns s as a store.Orderer, failing the test when it is not.
@@ -371,54 +370,5 @@ func testOrderedClaimConcurrent(t *testing.T, s store.Store) {
 		if !slices.Equal(delivered[k], order[k]) {
 			t.Errorf("key %c delivered %v, want %v", 'A'+k, delivered[k], order[k])
 		}
-	}
-}
-
-func claimKey(t *testing.T, s store.Store, dest, key string, now time.Time) string {
-	t.Helper()
-	d, err := orderer(t, s).ClaimKey(context.Background(), dest, key, now, time.Minute)
-	if err != nil {
-		t.Fatalf("ClaimKey(%s, %s): %v", dest, key, err)
-	}
-	if d == nil {
-		return ""
-	}
-	if d.Key != key || d.Destination != dest || len(d.Body) == 0 {
-		t.Errorf("ClaimKey(%s, %s) = %s with key %q, destination %s, body %q", dest, key, d.ID, d.Key, d.Destination, d.Body)
-	}
-	return d.ID
-}
-
-// testOrderedClaimKey: ClaimKey leases a line's head when it is due and
-// not leased, and nothing otherwise; Claim does not return what it leased.
-func testOrderedClaimKey(t *testing.T, s store.Store) {
-	k := line(t, s, at(0), "a", "k", true, 3)
-	if got := claimKey(t, s, "a", "nope", at(time.Second)); got != "" {
-		t.Errorf("ClaimKey of a key without a line = %s", got)
-	}
-	if got := claimKey(t, s, "a", "k", at(-time.Hour)); got != "" {
-		t.Errorf("ClaimKey before the head is due = %s", got)
-	}
-	if got := claimKey(t, s, "a", "k", at(10*time.Second)); got != k[0].ID {
-		t.Fatalf("ClaimKey = %q, want the head %s", got, k[0].ID)
-	}
-	if got := claimKey(t, s, "a", "k", at(10*time.Second)); got != "" {
-		t.Errorf("ClaimKey of a leased head = %s", got)
-	}
-	wantIDs(t, "Claim while ClaimKey holds the head", claimIDs(t, s, "a", at(10*time.Second), 10, time.Minute), nil)
-	complete(t, s, k[0].ID, store.Retrying, at(11*time.Second), at(time.Hour))
-	if got := claimKey(t, s, "a", "k", at(20*time.Second)); got != "" {
-		t.Errorf("ClaimKey of a head retrying later = %s", got)
-	}
-	if got := claimKey(t, s, "a", "k", at(time.Hour)); got != k[0].ID {
-		t.Fatalf("ClaimKey when the retry is due = %q, want %s", got, k[0].ID)
-	}
-	complete(t, s, k[0].ID, store.Delivered, at(time.Hour), time.Time{})
-	if got := claimKey(t, s, "a", "k", at(time.Hour)); got != k[1].ID {
-		t.Fatalf("ClaimKey after the head was delivered = %q, want %s", got, k[1].ID)
-	}
-	complete(t, s, k[1].ID, store.Dead, at(time.Hour), time.Time{})
-	if got := claimKey(t, s, "a", "k", at(time.Hour)); got != "" {
-		t.Errorf("ClaimKey of a blocked key = %s", got)
 	}
 }
