@@ -28,6 +28,9 @@ type outcome struct {
 	file    string
 	headers http.Header
 	result  string // a body, "the event as sent" or "no match"
+	// key is the ordering key the delivery carries (", ordering key `K`"
+	// after the result), "" when the line names none.
+	key string
 }
 
 var (
@@ -86,7 +89,8 @@ func readRecipes(t *testing.T) []recipe {
 			if om == nil {
 				continue
 			}
-			o := outcome{send: om[1], headers: http.Header{}, result: unquote(strings.TrimSpace(om[2]))}
+			res, key, _ := strings.Cut(om[2], ", ordering key ")
+			o := outcome{send: om[1], headers: http.Header{}, result: unquote(strings.TrimSpace(res)), key: unquote(strings.TrimSpace(key))}
 			for _, hm := range headerArg.FindAllStringSubmatch(o.send, -1) {
 				k, v, _ := strings.Cut(hm[1], ":")
 				o.headers.Set(strings.TrimSpace(k), strings.TrimSpace(v))
@@ -149,6 +153,9 @@ func TestCookbook(t *testing.T) {
 					got = string(rr.Deliveries[0].Body)
 					if got == string(body) {
 						got = "the event as sent"
+					}
+					if k := rr.Deliveries[0].Key; k != o.key {
+						t.Errorf("cookbook.md:%d: %s → ordering key %q, the cookbook says %q", r.line, o.send, k, o.key)
 					}
 				}
 				if got != o.result {

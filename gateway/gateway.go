@@ -157,6 +157,9 @@ func (g *Gateway) start(ctx context.Context, cfg *config.Config, lc *lifecycle) 
 	if err := g.metrics.ObserveQueueDepth(st, g.opts.Now); err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
+	if err := g.metrics.ObserveBlockedKeys(st, g.destinationNames, g.opts.Now); err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
 	tracing, err := telemetry.NewTracing(ctx, cfg.Telemetry)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
@@ -226,6 +229,7 @@ func (g *Gateway) start(ctx context.Context, cfg *config.Config, lc *lifecycle) 
 	}
 	lc.onStop(serve(adminSrv, adminLn, failed))
 
+	delivery.Unorder(context.Background(), st, cfg, g.log.With("component", "delivery"))
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	engineDone := make(chan error, 1)
 	go func() { engineDone <- g.engine.Run(engineCtx, cfg.Destinations) }()

@@ -21,6 +21,7 @@ import (
 
 	"github.com/hookgate/hookgate/gateway/admin"
 	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/gateway/telemetry"
 )
 
@@ -144,6 +145,7 @@ func (g *Gateway) reload(ctx context.Context) (admin.ReloadResult, error) {
 	g.current.Store(next)
 	g.engine.Update(next.Destinations)
 	g.alerts.Update(next)
+	delivery.Unorder(ctx, g.store, next, g.log.With("component", "delivery"))
 	st.src = src
 	g.retire(cur)
 	g.countReload(ctx, telemetry.ReloadOK)

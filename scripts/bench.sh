@@ -3,7 +3,9 @@
 #
 #   ./scripts/bench.sh [-n N] [-c C] [-rounds R] [SUITE...]
 #
-# SUITE is any of embedded, redis, tracing (default: all three). Each round
+# SUITE is any of embedded, redis, tracing, ordering (default: the first
+# three; ordering runs the embedded and Redis configs with and without an
+# ordering block over 1,000 keys, alternated). Each round
 # runs the bare relay first (in bench's process, then in one of its own)
 # and then every gateway configuration of the
 # suite, alternated, so a machine that gets busier or quieter affects them
@@ -24,8 +26,8 @@ while [[ $# -gt 0 ]]; do
 	-n) n=$2; shift 2 ;;
 	-c) c=$2; shift 2 ;;
 	-rounds) rounds=$2; shift 2 ;;
-	embedded | redis | tracing) suites+=("$1"); shift ;;
-	*) echo "usage: $0 [-n N] [-c C] [-rounds R] [embedded|redis|tracing]..." >&2; exit 2 ;;
+	embedded | redis | tracing | ordering) suites+=("$1"); shift ;;
+	*) echo "usage: $0 [-n N] [-c C] [-rounds R] [embedded|redis|tracing|ordering]..." >&2; exit 2 ;;
 	esac
 done
 [[ ${#suites[@]} -gt 0 ]] || suites=(embedded redis tracing)
@@ -179,6 +181,14 @@ cp "$root/examples/bench/redis.hcl" "$work/redis.hcl"
 sed -e 's|listen       = "127.0.0.1:8080"|listen       = env("BENCH_LISTEN", "127.0.0.1:8080")|' \
 	-e 's|admin_listen = "127.0.0.1:8081"|admin_listen = env("BENCH_ADMIN_LISTEN", "127.0.0.1:8081")|' \
 	"$root/examples/bench/config.hcl" >"$work/embedded.hcl"
+# ordered CONFIG OUT: CONFIG whose route orders its deliveries over 1,000
+# keys (bench numbers its events: bench_seq).
+ordered() {
+	sed -e 's|^  destinations = \["sink"\]$|  destinations = ["sink"]\n  ordering {\n    key = "string(int(bench_seq) % 1000)"\n  }|' "$1" >"$2"
+	grep -q 'ordering {' "$2" || { echo "could not add an ordering block to $1" >&2; exit 1; }
+}
+ordered "$work/embedded.hcl" "$work/embedded-ordered.hcl"
+ordered "$work/redis.hcl" "$work/redis-ordered.hcl"
 
 jaeger_pid=""
 redis_pid=""
@@ -186,7 +196,8 @@ redis_port=""
 otlp=""
 for s in "${suites[@]}"; do
 	case "$s" in
-	redis)
+	redis | ordering)
+		[[ -n $redis_pid ]] && continue
 		port=$(free_port)
 		redis_port=$port
 		redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
@@ -239,6 +250,12 @@ for round in $(seq "$rounds"); do
 			gateway "tracing off" "$work/embedded.hcl"
 			gateway "tracing sample_ratio 0.1" "$work/trace-0.1.hcl" "$jaeger_pid" jaeger
 			gateway "tracing sample_ratio 1.0" "$work/trace-1.0.hcl" "$jaeger_pid" jaeger
+			;;
+		ordering)
+			gateway "embedded" "$work/embedded.hcl"
+			gateway "embedded ordered 1k keys" "$work/embedded-ordered.hcl"
+			gateway "redis (one instance)" "$work/redis.hcl" "$redis_pid" redis-server
+			gateway "redis ordered 1k keys" "$work/redis-ordered.hcl" "$redis_pid" redis-server
 			;;
 		esac
 	done

@@ -134,6 +134,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("POST /api/reload", s.reload)
 	api.HandleFunc("POST /api/destinations/{name}/test", s.testDestination)
 	s.destinationRoutes(api)
+	s.orderingRoutes(api)
 	mux.Handle("/api/", s.guard(api))
 	s.dashboard(mux)
 	return mux

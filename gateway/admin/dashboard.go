@@ -78,7 +78,7 @@ type session struct {
 }
 
 // pageNames are the dashboard's templates besides layout.html.
-var pageNames = []string{"login", "overview", "deliveries", "delivery", "event", "events", "dlq", "config", "error"}
+var pageNames = []string{"login", "overview", "deliveries", "delivery", "event", "events", "dlq", "config", "error", "destination"}
 
 // dashboard registers the dashboard's routes on mux.
 func (s *Server) dashboard(mux *http.ServeMux) {
@@ -109,6 +109,7 @@ func (s *Server) dashboard(mux *http.ServeMux) {
 	ui.Handle("GET /config", d.page(d.config))
 	ui.Handle("POST /destinations/{name}/test", d.action(d.test))
 	d.healthRoutes(ui)
+	d.orderingPages(ui)
 
 	h := crossOrigin(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-origin requests are refused", http.StatusForbidden)
@@ -311,6 +312,8 @@ func notice(q url.Values) string {
 		return "Test event sent."
 	case "backfilled":
 		return backfillNotice(q)
+	case "discarded":
+		return "The delivery is discarded; its key, if it held one, goes on."
 	case "loggedout":
 		return "Logged out."
 	}

@@ -219,6 +219,7 @@ type apiDelivery struct {
 	LastStatus    int             `json:"last_status"`
 	LastError     string          `json:"last_error"`
 	DeadReason    string          `json:"dead_reason"`
+	Key           string          `json:"key"`
 	TraceParent   string          `json:"traceparent"`
 	TraceID       string          `json:"trace_id"`
 	ReplayOf      string          `json:"replay_of"`
@@ -242,6 +243,9 @@ type apiAttempt struct {
 func deliveriesCmd(ctx context.Context, env *Env, args []string) int {
 	if len(args) > 0 && args[0] == "show" {
 		return showDelivery(ctx, env, args[1:])
+	}
+	if len(args) > 0 && args[0] == "discard" {
+		return discardDelivery(ctx, env, args[1:])
 	}
 	return listDeliveries(ctx, env, "deliveries", args, "")
 }
@@ -405,6 +409,7 @@ func (c *adminClient) printDelivery(d apiDelivery) {
 	field("event type", d.EventType)
 	field("route", d.Route)
 	field("destination", d.Destination)
+	field("ordering key", d.Key)
 	field("attempts", strconv.Itoa(d.Attempts))
 	if d.LastStatus != 0 {
 		field("last status", strconv.Itoa(d.LastStatus))

@@ -50,13 +50,13 @@ var commands = map[string]command{
 	"sink":     {"a local receiver that prints, checks and fails deliveries", sinkCmd},
 	"bench":    {"load-test the gateway (or a bare relay) end to end", benchCmd},
 
-	"deliveries": {"list deliveries or show one with its attempts (admin API)", deliveriesCmd},
+	"deliveries": {"list deliveries, show one with its attempts, or discard one (admin API)", deliveriesCmd},
 	"dlq":        {"list, replay or export dead-lettered deliveries (admin API)", dlqCmd},
 	"events":     {"search, show or export accepted events (admin API)", eventsCmd},
 	"stats":      {"per destination: deliveries by state, success rate, latency, retries (admin API)", statsCmd},
 	"backup":     {"save a consistent snapshot of the running gateway's embedded store to a file (admin API)", backupCmd},
 
-	"destinations": {"send a test event to a destination and show the attempt (admin API)", destinationsCmd},
+	"destinations": {"send a test event to a destination and show the attempt, or list its blocked ordering keys (admin API)", destinationsCmd},
 }
 
 // Main runs the command named by args[0] and returns the process exit code.

@@ -53,6 +53,8 @@ type destination struct {
 	Body        json.RawMessage   `json:"body"`
 	// RawBody is the exact bytes sent, which the signature covers.
 	RawBody string `json:"raw_body"`
+	// Key is the ordering key, when the route orders its deliveries.
+	Key string `json:"key,omitempty"`
 }
 
 // routeCmd is `hookgate route [-config F] -source NAME [-H 'K: V']... EVENT.json`:
@@ -172,7 +174,7 @@ func routeCmd(_ context.Context, env *Env, args []string) int {
 				}
 				e.Destinations = append(e.Destinations, destination{
 					Destination: d.Destination.Name, URL: d.Destination.URL, Headers: hdr,
-					Body: json.RawMessage(d.Body), RawBody: string(d.Body),
+					Body: json.RawMessage(d.Body), RawBody: string(d.Body), Key: d.Key,
 				})
 			}
 			rep.Routes = append(rep.Routes, e)

@@ -244,7 +244,9 @@ type Route struct {
 	// Filter selects events; nil matches all.
 	Filter *rules.Program
 	// Transform reshapes the body; nil sends it as received.
-	Transform    *rules.Program
+	Transform *rules.Program
+	// Ordering, when set, orders the route's deliveries per key.
+	Ordering     *Ordering
 	Destinations []*Destination
 	Enabled      bool
 	// Typed reports whether the filter and transform were type-checked

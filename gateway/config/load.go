@@ -814,7 +814,7 @@ func (c *compiler) route(b *hcl.Block) *Route {
 		return nil
 	}
 	before := len(c.diags)
-	v, _ := c.decode(b.Body, routeBlock, b.DefRange)
+	v, blocks := c.decode(b.Body, routeBlock, b.DefRange)
 	r := &Route{Name: b.Labels[0], Enabled: v.Bool("enabled"), Range: b.DefRange}
 	c.cfg.routeByName[r.Name] = r
 
@@ -894,6 +894,7 @@ func (c *compiler) route(b *hcl.Block) *Route {
 	if v.IsSet("transform") {
 		r.Transform = c.program(v.Expr("transform"), "transform", env, rules.AnyResult)
 	}
+	r.Ordering = c.ordering(blocks, env)
 	if hcl.Diagnostics(c.diags[before:]).HasErrors() {
 		return nil
 	}

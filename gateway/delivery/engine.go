@@ -849,6 +849,7 @@ func (l *destLoop) deliver(ctx context.Context, set *destSettings, d *store.Deli
 		return
 	}
 
+	l.nextOfKey(d, o)
 	if m := l.e.metrics; m != nil {
 		m.Deliveries.Add(ctx, 1, l.outcomeAttrs[o.Status])
 		m.AttemptDuration.Record(ctx, o.Attempt.Latency.Seconds(), l.attrs)

@@ -457,6 +457,8 @@ func (h *Handler) records(q *request, res *routing.Result, traceParent string) (
 				UpdatedAt:     now,
 				NextAttemptAt: now,
 				TraceParent:   ev.TraceParent,
+				Key:           d.Key,
+				KeyBlocks:     d.KeyBlocks,
 			}
 			ds = append(ds, dl)
 			ev.DeliveryIDs = append(ev.DeliveryIDs, dl.ID)

@@ -83,6 +83,11 @@ type Delivery struct {
 	Route       *config.Route
 	Destination *config.Destination
 	Body        []byte
+	// Key is the ordering key when the route orders its deliveries ("":
+	// unordered, also when the key is missing or empty in this event);
+	// KeyBlocks is its on_dead = "block".
+	Key       string
+	KeyBlocks bool
 }
 
 // Evaluate decides the fate of body, received by src with headers h. The
@@ -153,7 +158,7 @@ func readsBody(src *config.Source) bool {
 		return true
 	}
 	for _, r := range src.Routes {
-		if r.Filter != nil || r.Transform != nil {
+		if r.Filter != nil || r.Transform != nil || r.Ordering != nil {
 			return true
 		}
 	}
@@ -188,8 +193,9 @@ func evalRoute(r *config.Route, event string, in *rules.Input, body []byte) Rout
 		out = b
 	}
 	rr.Matched = true
+	key, blocks := orderingKey(r, in)
 	for _, d := range r.Destinations {
-		rr.Deliveries = append(rr.Deliveries, Delivery{Route: r, Destination: d, Body: out})
+		rr.Deliveries = append(rr.Deliveries, Delivery{Route: r, Destination: d, Body: out, Key: key, KeyBlocks: blocks})
 	}
 	return rr
 }

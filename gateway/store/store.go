@@ -94,6 +94,14 @@ type Delivery struct {
 	// it replays (the original event's delivery on the same route and
 	// destination), or of the original event when it had none there.
 	ReplayOf string `json:"replay_of,omitempty"`
+	// Key is the delivery's ordering key ("" for none): deliveries of one
+	// destination with the same key are attempted one at a time, in the
+	// order Accept stored them (see Orderer).
+	Key string `json:"key,omitempty"`
+	// KeyBlocks, with Key, makes the key wait when the delivery dies
+	// (on_dead = "block") until it is retried and delivered, or
+	// discarded; without it the next one goes (on_dead = "skip").
+	KeyBlocks bool `json:"key_blocks,omitempty"`
 
 	// LeaseUntil, given to Accept, stores the delivery leased to the
 	// caller until then, as if it had been claimed the moment it was
@@ -101,7 +109,9 @@ type Delivery struct {
 	// for the deliveries it hands to the delivery engine in memory, so
 	// their first attempt needs no claim; should the process die first,
 	// the lease ends and the delivery is claimed like any other. Zero (and
-	// always on records read back) means not leased.
+	// always on records read back) means not leased. An ordered delivery
+	// (Key) is stored leased only when it is its line's head: Accept
+	// clears the LeaseUntil of one that waits (see Orderer).
 	LeaseUntil time.Time `json:"-"`
 }
 

@@ -141,7 +141,7 @@ func (b buckets) expiredEvent(v []byte, cutoff time.Time) (eventLight, []deliver
 			return e, nil, false, corrupt("delivery "+id, err)
 		}
 		d := deliveryLight{ID: full.ID, Destination: full.Destination, Status: full.Status, UpdatedAt: full.UpdatedAt}
-		if !d.Status.Finished() || !d.UpdatedAt.Before(cutoff) {
+		if !d.Status.Finished() || !d.UpdatedAt.Before(cutoff) || b.isBlockedHead(&full) {
 			return e, nil, false, nil
 		}
 		ds = append(ds, d)

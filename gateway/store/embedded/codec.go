@@ -24,12 +24,19 @@ import (
 const (
 	deliveryFormat byte = 0x01
 	attemptFormat  byte = 0x01
+	// orderedFormat is deliveryFormat followed by the ordering key and
+	// whether it blocks; only ordered deliveries are written in it.
+	orderedFormat byte = 0x02
 )
 
 // encodeDelivery encodes d's record, without its body (see bucketBodies).
 func encodeDelivery(d *store.Delivery) ([]byte, error) {
 	b := make([]byte, 0, 128+len(d.ID)+len(d.EventID)+len(d.LastError)+len(d.TraceParent))
-	b = append(b, deliveryFormat)
+	if d.Key != "" {
+		b = append(b, orderedFormat)
+	} else {
+		b = append(b, deliveryFormat)
+	}
 	for _, s := range [...]string{d.ID, d.EventID, d.Source, d.EventType, d.Route, d.Destination,
 		string(d.Status), d.LastError, d.DeadReason, d.TraceParent} {
 		b = codec.AppendString(b, s)
@@ -39,6 +46,14 @@ func encodeDelivery(d *store.Delivery) ([]byte, error) {
 	}
 	b = binary.AppendVarint(b, int64(d.Attempts))
 	b = binary.AppendVarint(b, int64(d.LastStatus))
+	if d.Key != "" {
+		b = codec.AppendString(b, d.Key)
+		blocks := int64(0)
+		if d.KeyBlocks {
+			blocks = 1
+		}
+		b = binary.AppendVarint(b, blocks)
+	}
 	if d.ReplayOf != "" {
 		// Optional, last: records without it read alike.
 		b = codec.AppendString(b, d.ReplayOf)
@@ -52,7 +67,8 @@ func decodeDelivery(v []byte, d *store.Delivery) error {
 		return json.Unmarshal(v, d)
 	}
 	r := codec.Reader{B: v}
-	if f := r.Byte(); f != deliveryFormat {
+	f := r.Byte()
+	if f != deliveryFormat && f != orderedFormat {
 		return fmt.Errorf("delivery record format %#x", f)
 	}
 	for _, p := range [...]*string{&d.ID, &d.EventID, &d.Source, &d.EventType, &d.Route, &d.Destination,
@@ -64,6 +80,10 @@ func decodeDelivery(v []byte, d *store.Delivery) error {
 	}
 	d.Attempts = int(r.Varint())
 	d.LastStatus = int(r.Varint())
+	if f == orderedFormat {
+		d.Key = r.String()
+		d.KeyBlocks = r.Varint() == 1
+	}
 	d.ReplayOf = r.Optional()
 	return r.Done()
 }

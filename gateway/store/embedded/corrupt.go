@@ -65,6 +65,10 @@ func (s *Store) setAside(destination string, ids []string, now time.Time) error 
 			if err := b.dead.Put(timedKey(destination, now, id), nil); err != nil {
 				return err
 			}
+			// An ordered one leaves its line; the next goes.
+			if err := b.settleLineOf(destination, id); err != nil {
+				return err
+			}
 			// It was unfinished (it had a due key); which state is lost
 			// with the record: count it as pending.
 			if err := b.moveCount(destination, store.Pending, store.Dead); err != nil {

@@ -72,3 +72,34 @@ func TestCorruptRecordSetAside(t *testing.T) {
 		t.Errorf("after Replay, Claim = %v, %v; want dlv_bad with its body", got, err)
 	}
 }
+
+// An ordered head whose record does not decode is set aside like any
+// other, and its key goes on with the next delivery.
+func TestCorruptOrderedHead(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	now := time.Now()
+	for i, id := range []string{"dlv_1", "dlv_2"} {
+		ev := &store.Event{ID: "evt_" + id, Source: "shop", ReceivedAt: now.Add(time.Duration(i) * time.Millisecond), Body: []byte(`{}`)}
+		d := &store.Delivery{ID: id, Route: "r", Destination: "a", Key: "k", KeyBlocks: true}
+		if _, err := s.Accept(ctx, ev, []*store.Delivery{d}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDeliveries).Put([]byte("dlv_1"), []byte("\x7fgarbage"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Claim(ctx, "a", now.Add(time.Second), 10, time.Minute); err != nil || len(got) != 0 {
+		t.Fatalf("Claim with the corrupt head = %v, %v; want nothing", got, err)
+	}
+	got, err := s.Claim(ctx, "a", now.Add(time.Second), 10, time.Minute)
+	if err != nil || len(got) != 1 || got[0].ID != "dlv_2" {
+		t.Fatalf("Claim after the head was set aside = %v, %v; want dlv_2", got, err)
+	}
+}

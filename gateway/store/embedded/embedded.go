@@ -195,7 +195,8 @@ func (s *Store) Size() int64 {
 }
 
 // Accept stores ev and ds in one group-committed transaction. It does not
-// modify ev or ds: the stored event lists ds's ids as its DeliveryIDs; each
+// modify ev or ds (but for the LeaseUntil of an ordered delivery that
+// waits in its line: store.Orderer): the stored event lists ds's ids as its DeliveryIDs; each
 // stored delivery is Pending with no attempts, carries ev's id (and ev's
 // source, event type and traceparent where its own are empty), is created
 // at ev.ReceivedAt when its CreatedAt is zero and due at CreatedAt when its
@@ -218,8 +219,9 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 	// committed deliveries sees their leases (see leaseTable).
 	s.leases.take(rec.leases)
 	var firstID string
+	var waiting []string // ordered deliveries given a lease that wait in their line
 	err = s.write(func(tx *bolt.Tx) error {
-		firstID = ""
+		firstID, waiting = "", waiting[:0]
 		b := bucketsOf(tx)
 		if rec.dedupeKey != nil {
 			if v := b.dedupe.Get(rec.dedupeKey); v != nil {
@@ -242,20 +244,32 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 			return fmt.Errorf("%w: event %s exists", store.ErrConflict, ev.ID)
 		}
 		for _, d := range rec.deliveries {
-			if b.deliveries.Get(d.key) != nil {
-				return fmt.Errorf("%w: delivery %s exists", store.ErrConflict, d.key)
+			if b.deliveries.Get(d.key0) != nil {
+				return fmt.Errorf("%w: delivery %s exists", store.ErrConflict, d.key0)
 			}
 		}
 		if err := b.events.Put(rec.eventKey, rec.event); err != nil {
 			return err
 		}
 		for _, d := range rec.deliveries {
-			if err := b.deliveries.Put(d.key, d.value); err != nil {
+			if err := b.deliveries.Put(d.key0, d.value); err != nil {
 				return err
 			}
 			if d.body != nil {
-				if err := b.bodies.Put(d.key, d.body); err != nil {
+				if err := b.bodies.Put(d.key0, d.body); err != nil {
 					return err
+				}
+			}
+			if d.key != "" {
+				head, err := b.joinLine(d.destination, d.key, string(d.key0))
+				if err != nil {
+					return err
+				}
+				if !head {
+					if _, leased := rec.leases[string(d.key0)]; leased {
+						waiting = append(waiting, string(d.key0))
+					}
+					continue // waits behind its line's head
 				}
 			}
 			if err := b.due.Put(d.dueKey, nil); err != nil {
@@ -277,6 +291,8 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 	})
 	if err != nil || firstID != "" {
 		s.leases.drop(rec.leases)
+	} else if len(waiting) > 0 {
+		unleaseWaiting(ds, waiting, rec.leases, s.leases.end)
 	}
 	if err != nil {
 		return "", s.wrap(op, err)
@@ -304,12 +320,10 @@ func (s *Store) Release(ctx context.Context, ds []*store.Delivery) error {
 // acceptRecord is an Accept's validated, encoded writes, prepared outside
 // the write transaction so the shared batch does as little as possible.
 type acceptRecord struct {
-	receivedAt time.Time
-	eventKey   []byte
-	event      []byte
-	deliveries []struct {
-		key, value, body, dueKey []byte
-	}
+	receivedAt    time.Time
+	eventKey      []byte
+	event         []byte
+	deliveries    []acceptDelivery
 	dedupeKey     []byte
 	dedupeValue   []byte
 	dedupeExpires time.Time
@@ -324,7 +338,7 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 	}
 	e := &a.Event
 	rec := &acceptRecord{receivedAt: e.ReceivedAt, eventKey: []byte(e.ID), event: encodeEvent(e)}
-	rec.deliveries = make([]struct{ key, value, body, dueKey []byte }, len(a.Deliveries))
+	rec.deliveries = make([]acceptDelivery, len(a.Deliveries))
 	for i := range a.Deliveries {
 		c := &a.Deliveries[i]
 		v, err := encodeDelivery(c)
@@ -340,8 +354,9 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 				body = []byte{} // bbolt stores nil as empty: keep the record present
 			}
 		}
-		rec.deliveries[i] = struct{ key, value, body, dueKey []byte }{
-			[]byte(c.ID), v, body, timedKey(c.Destination, c.NextAttemptAt, c.ID),
+		rec.deliveries[i] = acceptDelivery{
+			key0: []byte(c.ID), value: v, body: body, dueKey: timedKey(c.Destination, c.NextAttemptAt, c.ID),
+			destination: c.Destination, key: c.Key,
 		}
 		if !c.LeaseUntil.IsZero() {
 			if rec.leases == nil {
@@ -556,7 +571,13 @@ func (s *Store) Complete(ctx context.Context, id string, o store.Outcome) error 
 				return err
 			}
 		}
-		return b.putDelivery(d)
+		if err := b.putDelivery(d); err != nil {
+			return err
+		}
+		if d.Key != "" && o.Status != store.Retrying {
+			return b.settleLine(d.Destination, d.Key)
+		}
+		return nil
 	})
 	if err == nil {
 		// Committed (or refused: then the delivery is finished or gone
@@ -675,6 +696,8 @@ func (s *Store) Event(ctx context.Context, id string) (*store.Event, error) {
 // buckets are one transaction's buckets.
 type buckets struct {
 	events, deliveries, bodies, attempts, due, leases, dead, dedupe, dedupeExpiry *bolt.Bucket
+	// lines and blocked hold ordered deliveries' lines (ordering.go).
+	lines, blocked *bolt.Bucket
 }
 
 func bucketsOf(tx *bolt.Tx) buckets {
@@ -688,6 +711,8 @@ func bucketsOf(tx *bolt.Tx) buckets {
 		dead:         tx.Bucket(bucketDead),
 		dedupe:       tx.Bucket(bucketDedupe),
 		dedupeExpiry: tx.Bucket(bucketDedupeExpiry),
+		lines:        tx.Bucket(bucketLines),
+		blocked:      tx.Bucket(bucketBlocked),
 	}
 	if tx.Writable() {
 		// Keys of these buckets are time-ordered ids, so writes append at

@@ -55,6 +55,7 @@ var (
 	allBuckets = [][]byte{
 		bucketEvents, bucketDeliveries, bucketBodies, bucketAttempts, bucketDue, bucketLeases,
 		bucketDead, bucketDedupe, bucketDedupeExpiry, bucketMeta, bucketCounts, bucketMinutes,
+		bucketLines, bucketBlocked,
 	}
 )
 

@@ -55,6 +55,12 @@ func (b buckets) requeue(d *store.Delivery, now time.Time) error {
 	d.NextAttemptAt = now
 	d.UpdatedAt = now
 	d.DeadReason = ""
+	if d.Key != "" {
+		if err := b.putDelivery(d); err != nil {
+			return err
+		}
+		return b.rejoinLine(d)
+	}
 	if err := b.due.Put(timedKey(d.Destination, now, d.ID), nil); err != nil {
 		return err
 	}
@@ -209,7 +215,11 @@ func (s *Store) Abandon(ctx context.Context, destination, reason string, now tim
 		}
 		total += n
 	}
-	return total, nil
+	n, err := s.abandonLines(destination, reason, now)
+	if err != nil {
+		return total, s.wrap(op, err)
+	}
+	return total + n, nil
 }
 
 // abandon dead-letters the deliveries of due keys that are still due,

@@ -15,7 +15,8 @@ import (
 )
 
 // Accept stores ev and ds, then returns once Redis has acknowledged every
-// write. It does not modify ev or ds, and stores them as the embedded
+// write. It does not modify ev or ds (but for the LeaseUntil of an ordered
+// delivery it did not store leased: store.Orderer), and stores them as the embedded
 // store does (embedded.Store.Accept): deliveries Pending, carrying ev's id,
 // created at ev.ReceivedAt when their CreatedAt is zero, due at CreatedAt
 // when their NextAttemptAt is zero; a zero ReceivedAt is the store's clock.
@@ -50,6 +51,13 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 	if req.err != nil {
 		return req.firstID, s.wrap(op, req.err)
 	}
+	// Ordered deliveries not stored leased (they wait in their line, or
+	// the cluster's two-step Accept could not tell): not to be handed over.
+	for _, d := range req.leased {
+		if req.unleased(d) {
+			d.LeaseUntil = time.Time{}
+		}
+	}
 	// Their Complete will know their destination without asking Redis.
 	s.remember(req.leased)
 	return ev.ID, nil
@@ -65,6 +73,10 @@ type acceptReq struct {
 	hasDlvs bool
 	// leased are the deliveries given with a LeaseUntil.
 	leased []*store.Delivery
+	// waiting are the ids of ordered deliveries given a LeaseUntil that
+	// the accept script stored waiting in their line, unleased; on a
+	// cluster, every ordered delivery given one (never leased there).
+	waiting []string
 	// dests are the destinations its event script registers.
 	dests []string
 
@@ -150,11 +162,17 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 		// The recovery copy never leases: it is used when the Accept that
 		// wrote it (and the process it would have handed the deliveries
 		// to) is gone.
-		args := []string{d.ID, micros(next), string(rv), timeText(updated), micros(updated), timeText(next), ""}
+		key, lk, blocks := orderArgs(d)
+		args := []string{d.ID, micros(next), string(rv), timeText(updated), micros(updated), timeText(next), "", key, lk, blocks}
 		pend = append(pend, append(pendDelivery{d.Destination}, args...))
 		if !d.LeaseUntil.IsZero() {
-			args[6] = micros(d.LeaseUntil)
 			req.leased = append(req.leased, ds[i])
+			if d.Key != "" && s.cluster {
+				// The two-step Accept cannot tell the heads.
+				req.waiting = append(req.waiting, d.ID)
+			} else {
+				args[6] = micros(d.LeaseUntil)
+			}
 		}
 		for _, a := range args {
 			req.puts[d.Destination] = append(req.puts[d.Destination], a)
@@ -263,7 +281,10 @@ func (s *Store) recoverAccepts(ctx context.Context, cutoff time.Time) (int, erro
 				if len(p) == 7 { // written before leases: not leased
 					p = append(p, "")
 				}
-				if len(p) != 8 {
+				if len(p) == 8 { // written before ordering: not ordered
+					p = append(p, "", "", "")
+				}
+				if len(p) != 1+putFields {
 					continue
 				}
 				for _, a := range p[1:] {

@@ -198,7 +198,11 @@ func (s *Store) Abandon(ctx context.Context, destination, reason string, now tim
 		}
 		total += int(res[0])
 		if res[1] == 0 {
-			return total, nil
+			n, err := s.abandonLines(ctx, base, reason, now)
+			if err != nil {
+				return total, s.wrap(op, err)
+			}
+			return total + n, nil
 		}
 	}
 }

@@ -272,6 +272,8 @@ func (c *committer) writeOne(batch []*acceptReq) {
 		case res[i] == "exists":
 			r.err = errors.Join(store.ErrConflict, errors.New("event exists"))
 		default:
+			// "ok", then the ordered deliveries stored waiting.
+			r.waiting = append(r.waiting, strings.Fields(strings.TrimPrefix(res[i], "ok"))...)
 			s.destsKnown(r.dests)
 		}
 		close(r.done)

@@ -68,7 +68,7 @@ func (r *deliveryRec) decode(v []byte) error {
 
 // recordFields are the hash fields a record is read with, in the order of
 // the scripts' record() helper.
-var recordFields = []string{"r", "st", "up", "nx", "n", "ls", "le", "dr"}
+var recordFields = []string{"r", "st", "up", "nx", "n", "ls", "le", "dr", "ok", "ob"}
 
 // decodeDelivery builds a delivery from its hash fields, given in
 // recordFields order (nil for a missing field). A nil r means the delivery
@@ -94,6 +94,8 @@ func decodeDelivery(vals []any) (*store.Delivery, error) {
 		Status:     store.Status(str(1)),
 		LastError:  str(6),
 		DeadReason: str(7),
+		Key:        str(8),
+		KeyBlocks:  str(9) == "1",
 	}
 	var err error
 	if d.UpdatedAt, err = parseTime(str(2)); err != nil {

@@ -21,6 +21,7 @@ local base = ARGV[1]
 local function dkey(id) return base .. ':dlv:' .. id end
 local function skey(st) return base .. ':s:' .. st end
 local function finished(st) return st == 'delivered' or st == 'dead' end
+` + luaLines + `
 -- unfile removes id from every index but its status set.
 local function unfile(id)
   redis.call('ZREM', base .. ':due', id)
@@ -40,7 +41,12 @@ local function requeue(id, old, nowus, nowtext)
   unfile(id)
   setstatus(id, old, 'pending')
   redis.call('HSET', dkey(id), 'nx', nowtext, 'du', nowus, 'up', nowtext, 'uu', nowus, 'dr', '')
-  redis.call('ZADD', base .. ':due', nowus, id)
+  local lk = redis.call('HGET', dkey(id), 'lk')
+  if lk and lk ~= '' then
+    rejoin(id, lk)
+  else
+    redis.call('ZADD', base .. ':due', nowus, id)
+  end
 end
 -- reclaim files deliveries whose lease ended at or before nowus as due
 -- again at their NextAttemptAt, at most limit of them.
@@ -55,7 +61,7 @@ local function reclaim(nowus, limit)
   end
   return #ids
 end
-local fields = {'r', 'st', 'up', 'nx', 'n', 'ls', 'le', 'dr'}
+local fields = {'r', 'st', 'up', 'nx', 'n', 'ls', 'le', 'dr', 'ok', 'ob'}
 local function record(id)
   return redis.call('HMGET', dkey(id), unpack(fields))
 end
@@ -82,6 +88,25 @@ local function put(base, i)
   local id = ARGV[i]
   local k = base .. ':dlv:' .. id
   if redis.call('EXISTS', k) == 1 then return 0 end
+  local lk = ARGV[i + 8]
+  if lk ~= '' then
+    -- Ordered: it joins its line; only its head is due (or leased, when
+    -- given a lease). Returns 2 for one given a lease that waits.
+    redis.call('HSET', k, 'r', ARGV[i + 2], 'st', 'pending', 'up', ARGV[i + 3], 'uu', ARGV[i + 4],
+      'nx', ARGV[i + 5], 'du', ARGV[i + 1], 'n', 0, 'ls', 0, 'le', '', 'dr', '', 'ok', ARGV[i + 7], 'lk', lk, 'ob', ARGV[i + 9])
+    redis.call('ZADD', base .. ':s:pending', 0, id)
+    if redis.call('RPUSH', base .. ':ln:' .. lk, id) == 1 then
+      redis.call('SADD', base .. ':lns', lk)
+      if ARGV[i + 6] ~= '' then
+        redis.call('ZADD', base .. ':lease', ARGV[i + 6], id)
+      else
+        redis.call('ZADD', base .. ':due', ARGV[i + 1], id)
+      end
+      return 1
+    end
+    if ARGV[i + 6] ~= '' then return 2 end
+    return 1
+  end
   redis.call('HSET', k, 'r', ARGV[i + 2], 'st', 'pending', 'up', ARGV[i + 3], 'uu', ARGV[i + 4],
     'nx', ARGV[i + 5], 'du', ARGV[i + 1], 'n', 0, 'ls', 0, 'le', '', 'dr', '')
   if ARGV[i + 6] ~= '' then
@@ -149,7 +174,8 @@ end
 // scriptEvent's eventFields values (no recovery copy), the number of its
 // deliveries, then per delivery its destination's base and scriptPut's
 // putFields values. Returns per event what scriptEvent does; the
-// deliveries are stored only with "ok".
+// deliveries are stored only with "ok", which lists after it the ids of
+// the ordered deliveries given a lease that wait in their line.
 var scriptAccept = goredis.NewScript(luaEvent + luaPut + `
 local out = {}
 local i = 1
@@ -158,7 +184,9 @@ while i <= #ARGV do
   local n = tonumber(ARGV[i + 1 + ` + eventFieldsLua + `])
   local j = i + 2 + ` + eventFieldsLua + `
   for _ = 1, n do
-    if res == 'ok' then put(ARGV[j], j + 1) end
+    if res == 'ok' or string.sub(res, 1, 3) == 'ok ' then
+      if put(ARGV[j], j + 1) == 2 then res = res .. ' ' .. ARGV[j + 1] end
+    end
     j = j + 1 + ` + putFieldsLua + `
   end
   out[#out + 1] = res
@@ -169,8 +197,8 @@ return out
 
 // putFields is how many ARGV values scriptPut takes per delivery.
 const (
-	putFields    = 7
-	putFieldsLua = "7"
+	putFields    = 10
+	putFieldsLua = "10"
 )
 
 // eventFields is how many ARGV values scriptEvent takes per event.
@@ -248,6 +276,8 @@ for i = 5, #ARGV, 2 do
     redis.call('HSET', k, 'nx', '', 'du', '', 'dr', ARGV[4], 'up', ARGV[3], 'uu', ARGV[2],
       'n', redis.call('LLEN', base .. ':att:' .. id), 'ls', 0, 'le', '')
     redis.call('ZADD', base .. ':dead', ARGV[2], id)
+    local lk = redis.call('HGET', k, 'lk')
+    if lk and lk ~= '' then settle(lk) end
   end
 end
 return 0
@@ -263,7 +293,8 @@ var scriptComplete = goredis.NewScript(luaCommon + `
 local function complete(i)
   local id, status = ARGV[i], ARGV[i + 1]
   local k = dkey(id)
-  local old = redis.call('HGET', k, 'st')
+  local f = redis.call('HMGET', k, 'st', 'lk')
+  local old = f[1]
   if not old then return 0 end
   if finished(old) then return -1 end
   -- Unfinished: it is in the due or the lease set, not in dead or done.
@@ -287,6 +318,10 @@ local function complete(i)
   end
   redis.call('HSET', k, 'st', status, 'up', ARGV[i + 3], 'uu', ARGV[i + 4], 'ls', ARGV[i + 7], 'le', ARGV[i + 8],
     'nx', nx, 'du', du, 'dr', dr)
+  if status ~= 'retrying' and f[2] and f[2] ~= '' then
+    -- The head was being attempted: its line is not blocked.
+    settle(f[2], true)
+  end
   return n
 end
 local out = {}
@@ -353,9 +388,10 @@ local cutoff = tonumber(ARGV[2])
 local kept = 0
 for i = 3, #ARGV do
   local id = ARGV[i]
-  local f = redis.call('HMGET', dkey(id), 'st', 'uu')
+  local f = redis.call('HMGET', dkey(id), 'st', 'uu', 'lk')
   if f[1] then
-    if finished(f[1]) and tonumber(f[2]) < cutoff then
+    local head = f[3] and f[3] ~= '' and redis.call('HGET', base .. ':blk', f[3]) == id
+    if finished(f[1]) and tonumber(f[2]) < cutoff and not head then
       unfile(id)
       redis.call('ZREM', skey(f[1]), id)
       redis.call('DEL', dkey(id), base .. ':att:' .. id)
@@ -400,4 +436,5 @@ var allScripts = []*goredis.Script{
 	scriptPut, scriptEvent, scriptConfirm, scriptClaim, scriptComplete, scriptRelease, scriptFigures, scriptAccept,
 	scriptSetAside,
 	scriptRequeue, scriptAbandon, scriptDrop, scriptDropEvents, scriptExpireDedupe,
+	scriptDiscard, scriptUnorder, scriptAbandonLines,
 }

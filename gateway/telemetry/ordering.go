@@ -1,0 +1,68 @@
+package telemetry
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/hookgate/hookgate/gateway/store"
+)
+
+// ObserveBlockedKeys adds the gauge hookgate_ordering_blocked_keys{destination}:
+// how many ordering keys of each destination dests names are held by a
+// dead delivery (on_dead = "block"), at most 1000 each. Like the queue
+// depth, a scrape reads src at most every DepthMaxAge; a failed read keeps
+// the last figures. A store that does not order (not a store.Orderer)
+// adds nothing. Call it once.
+func (m *Metrics) ObserveBlockedKeys(src any, dests func() []string, now func() time.Time) error {
+	o, ok := src.(store.Orderer)
+	if m == nil || !ok {
+		return nil
+	}
+	if now == nil {
+		now = time.Now
+	}
+	c := &blockedCache{src: o, dests: dests, now: now, counts: map[string]int{}}
+	_, err := m.meter.Int64ObservableGauge("hookgate.ordering.blocked_keys",
+		metric.WithDescription("Ordering keys per destination held by a dead delivery (on_dead = \"block\") until it is replayed or discarded; read at most every 15s."),
+		metric.WithInt64Callback(c.observe))
+	return err
+}
+
+// blockedCache is the blocked-keys gauge's last read.
+type blockedCache struct {
+	src   store.Orderer
+	dests func() []string
+	now   func() time.Time
+
+	mu     sync.Mutex
+	readAt time.Time
+	counts map[string]int
+}
+
+func (c *blockedCache) observe(ctx context.Context, o metric.Int64Observer) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t := c.now(); c.readAt.IsZero() || t.Sub(c.readAt) >= DepthMaxAge || t.Before(c.readAt) {
+		c.readAt = t
+		counts := map[string]int{}
+		for _, d := range c.dests() {
+			rctx, cancel := context.WithTimeout(ctx, depthTimeout)
+			bs, err := c.src.Blocked(rctx, d, 0)
+			cancel()
+			if err != nil {
+				counts[d] = c.counts[d]
+				continue
+			}
+			counts[d] = len(bs)
+		}
+		c.counts = counts
+	}
+	for d, n := range c.counts {
+		o.Observe(int64(n), metric.WithAttributes(attribute.String("destination", d)))
+	}
+	return nil
+}
