@@ -150,6 +150,8 @@ type compiler struct {
 	suggestWork int
 	// sorted caches namesOf.
 	sorted map[string][]string
+	// destSpec caches destinationSpec.
+	destSpec *spec.Block
 	// seen holds where each name of each block type was first declared.
 	seen map[string]map[string]hcl.Range
 }
@@ -672,7 +674,7 @@ func (c *compiler) destination(b *hcl.Block) {
 	if !c.checkName(b, "destination", c.declared("destination")) {
 		return
 	}
-	v, blocks := c.decode(b.Body, destinationBlock, b.DefRange)
+	v, blocks := c.decode(b.Body, c.destinationSpec(), b.DefRange)
 	d := &Destination{
 		Name:           b.Labels[0],
 		URL:            v.String("url"),
@@ -685,7 +687,7 @@ func (c *compiler) destination(b *hcl.Block) {
 	}
 	c.cfg.destByName[d.Name] = d
 	c.cfg.Destinations = append(c.cfg.Destinations, d)
-	if _, ok := v["url"]; ok {
+	if v.IsSet("url") {
 		u, err := url.Parse(d.URL)
 		switch {
 		case err != nil || u.Host == "":
@@ -740,6 +742,7 @@ func (c *compiler) destination(b *hcl.Block) {
 		d.Retry.Schedule = append(d.Retry.Schedule, dur)
 	}
 	groups := byType(blocks)
+	c.destinationKind(d, b, v, groups)
 	if sb := c.single(groups["sign"], "sign"); sb != nil {
 		d.SignPlugin = sb.Labels[0]
 		if p := c.plugin(plugins.KindSign, sb); p != nil {
