@@ -86,7 +86,7 @@ destination "audit_stream" {
 func TestDestinationKindDiagnostics(t *testing.T) {
 	cases := []struct {
 		name, body, want string
-		line           int
+		line             int
 	}{
 		{"both", `  url = "https://x.example.com/h"
   nats {
