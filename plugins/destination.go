@@ -3,6 +3,7 @@ package plugins
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,25 @@ type Outbound struct {
 	// Key is the partition or routing key computed for this message by the
 	// destination's key expression ("" when it has none).
 	Key string
+}
+
+// EventTypeHeader is the header that carries the event's type on the
+// messages of every destination kind that is not HTTP.
+const EventTypeHeader = "webhook-event-type"
+
+// Headers are m's headers as a broker gets them: lower-case names (one
+// value each) and the event type (EventTypeHeader).
+func (m *Outbound) Headers() map[string]string {
+	h := make(map[string]string, len(m.Header)+1)
+	for k, v := range m.Header {
+		if len(v) > 0 {
+			h[strings.ToLower(k)] = v[0]
+		}
+	}
+	if m.EventType != "" {
+		h[EventTypeHeader] = m.EventType
+	}
+	return h
 }
 
 // Sent is what one attempt observed. The zero value means delivered: the

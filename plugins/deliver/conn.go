@@ -12,20 +12,6 @@ import (
 	"github.com/hookgate/hookgate/plugins"
 )
 
-// EventTypeHeader is the header that carries the event's type on every
-// message of a kind that is not HTTP.
-const EventTypeHeader = "webhook-event-type"
-
-// messageHeaders are m's headers as a broker gets them: lower-case names,
-// plus the event type.
-func messageHeaders(m *plugins.Outbound) map[string]string {
-	h := lowerHeader(m.Header)
-	if m.EventType != "" {
-		h[EventTypeHeader] = m.EventType
-	}
-	return h
-}
-
 // errClosed is the failure of an attempt made after Close.
 var errClosed = errors.New("destination closed")
 

@@ -115,7 +115,7 @@ func (k *Kafka) Deliver(ctx context.Context, m *plugins.Outbound) plugins.Sent {
 	if m.Key != "" {
 		rec.Key = []byte(m.Key)
 	}
-	for name, v := range messageHeaders(m) {
+	for name, v := range m.Headers() {
 		rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: name, Value: []byte(v)})
 	}
 	done := make(chan error, 1)

@@ -121,7 +121,7 @@ func (n *NATS) Deliver(ctx context.Context, m *plugins.Outbound) plugins.Sent {
 	}
 	msg := nats.NewMsg(n.subject)
 	msg.Data = m.Body
-	for k, v := range messageHeaders(m) {
+	for k, v := range m.Headers() {
 		msg.Header.Set(k, v)
 	}
 	ack, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(m.ID), jetstream.WithRetryAttempts(0))

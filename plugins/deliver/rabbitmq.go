@@ -161,7 +161,7 @@ func (r *RabbitMQ) Deliver(ctx context.Context, m *plugins.Outbound) plugins.Sen
 		return r.failure(err)
 	}
 	headers := amqp.Table{}
-	for k, v := range messageHeaders(m) {
+	for k, v := range m.Headers() {
 		headers[k] = v
 	}
 	msg := amqp.Publishing{

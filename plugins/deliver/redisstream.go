@@ -100,7 +100,7 @@ func (r *RedisStream) Deliver(ctx context.Context, m *plugins.Outbound) plugins.
 	if err != nil {
 		return r.scrub.failure(err)
 	}
-	h := messageHeaders(m)
+	h := m.Headers()
 	names := make([]string, 0, len(h))
 	for k := range h {
 		names = append(names, k)

@@ -74,24 +74,3 @@ func orList(l []string) string {
 	return s
 }
 
-// lowerHeader returns h with lower-case names, as brokers' headers are
-// usually written (webhook-id, traceparent); values are kept.
-func lowerHeader(h map[string][]string) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, v := range h {
-		if len(v) > 0 {
-			out[lower(k)] = v[0]
-		}
-	}
-	return out
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
