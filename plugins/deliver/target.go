@@ -73,4 +73,3 @@ func orList(l []string) string {
 	}
 	return s
 }
-
