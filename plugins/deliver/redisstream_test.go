@@ -87,4 +87,3 @@ func TestRedisStreamServerRestart(t *testing.T) {
 	checkReceived(t, got, acked)
 	t.Logf("%d messages, %d failed attempts during the outage, %d entries", len(acked), failed, entries)
 }
-
