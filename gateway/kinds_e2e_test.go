@@ -234,7 +234,7 @@ route "all" {
 	for _, dest := range kindDestinations {
 		for _, m := range got[dest] {
 			h := m.Headers
-			// (traceparent is there when tracing is on: TestKindsTraced.)
+			// (traceparent is there when tracing is on: see delivery.TestKindSpan.)
 			if !strings.HasPrefix(h["webhook-id"], "dlv_") || h["webhook-event-type"] != "creator_insights" || h["x-team"] != teams[dest] {
 				t.Errorf("%s: headers %v", dest, h)
 			}

@@ -59,7 +59,7 @@ type destination struct {
 	Key        *string           `json:"key,omitempty"`
 	KeyError   string            `json:"key_error,omitempty"`
 	Headers    map[string]string `json:"headers"`
-	Body        json.RawMessage   `json:"body"`
+	Body       json.RawMessage   `json:"body"`
 	// RawBody is the exact bytes sent, which the signature covers.
 	RawBody string `json:"raw_body"`
 }

@@ -150,3 +150,15 @@ func retire(old, s *destSettings) {
 		plugins.Close(old.kind)
 	}
 }
+
+// Preview is the message an attempt of delivery id (of an event of type
+// eventType from source) to the kind destination dest would send at ts,
+// for the dry run: its headers as the broker gets them (without a
+// traceparent, which only an attempt's span has) and its key.
+func Preview(dest *config.Destination, id, source, eventType string, ts time.Time, body []byte) (headers map[string]string, key string, err error) {
+	m := &plugins.Outbound{ID: id, EventType: eventType, Body: body, Header: Headers(dest, id, ts, body)}
+	if dest.Key != nil {
+		key, err = evalKey(dest.Key, &store.Delivery{Body: body, Source: source, EventType: eventType})
+	}
+	return m.Headers(), key, err
+}
