@@ -273,7 +273,9 @@ route "all" {
 	waitUntil(t, 30*time.Second, "a third of the load sent", func() bool { return sent.Load() >= 20 })
 	b.kill()
 	waitUntil(t, 30*time.Second, "deliveries retrying while the brokers are down", func() bool {
-		var list struct{ Deliveries []struct{ Destination string } }
+		var list struct {
+			Deliveries []struct{ Destination string }
+		}
 		api(t, "GET", base+"/api/deliveries?status=retrying", adminToken, &list)
 		return len(list.Deliveries) > 0
 	})
