@@ -1,6 +1,9 @@
 package config_test
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -157,5 +160,28 @@ func TestDestinationKindDiagnostics(t *testing.T) {
 				t.Errorf("diagnostics show the password: %q", msg)
 			}
 		})
+	}
+}
+
+// TestDestinationsDocLoads: every config of docs/destinations.md loads
+// (env() names given broker URLs), so the configs to copy cannot rot.
+func TestDestinationsDocLoads(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "destinations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```hcl\n(.*?)```").FindAllStringSubmatch(string(raw), -1)
+	if len(blocks) < 5 {
+		t.Fatalf("found %d configs in docs/destinations.md", len(blocks))
+	}
+	env := map[string]string{
+		"NATS_URL":        "nats://127.0.0.1:4222",
+		"AMQP_URL":        "amqp://user:pass@127.0.0.1:5672/vh",
+		"AUDIT_REDIS_URL": "redis://:pass@127.0.0.1:6379/0",
+	}
+	for _, b := range blocks {
+		if _, diags := loader(env).LoadBytes([]byte(b[1]), "destinations.md"); diags.HasErrors() {
+			t.Errorf("this config of docs/destinations.md does not load: %s\n%s", diags.Error(), b[1])
+		}
 	}
 }
