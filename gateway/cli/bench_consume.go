@@ -71,9 +71,20 @@ func startConsumer(ctx context.Context, raw string, sink *benchSink) (stop func(
 			return nil, errors.New("-consume: not a Redis URL")
 		}
 		c := redis.NewClient(opts)
+		// Read from the entry that is last now: "$" in a later XREAD
+		// would miss what is added before it is sent.
+		last := "0-0"
+		tail, err := c.XRevRangeN(ctx, key, "+", "-", 1).Result()
+		if err != nil {
+			c.Close()
+			cancel()
+			return nil, fmt.Errorf("-consume: %w", err)
+		}
+		if len(tail) > 0 {
+			last = tail[0].ID
+		}
 		wg.Go(func() {
 			defer c.Close()
-			last := "$"
 			for ctx.Err() == nil {
 				res, err := c.XRead(ctx, &redis.XReadArgs{Streams: []string{key, last}, Count: 1000, Block: time.Second}).Result()
 				now := time.Now()
