@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -352,6 +354,21 @@ route "all" {
 		resp.Body.Close()
 		if strings.Contains(buf.String(), "redis-pw-e2e") {
 			t.Errorf("%s shows the Redis password", p)
+		}
+	}
+	// The dashboard's config page shows each kind's broker and target.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	if resp, err := browser.PostForm(base+"/login", url.Values{"token": {adminToken}, "next": {"/config"}}); err != nil {
+		t.Fatal(err)
+	} else {
+		var buf bytes.Buffer
+		buf.ReadFrom(resp.Body)
+		resp.Body.Close()
+		page := buf.String()
+		if strings.Contains(page, "redis-pw-e2e") || !strings.Contains(page, "redis_stream redis://redacted@"+b.redis.Addr+"/0 hookgate:audit") ||
+			!strings.Contains(page, "nats "+b.nats.URL()+" creator.events") {
+			t.Errorf("the dashboard's config page:\n%s", page)
 		}
 	}
 	if strings.Contains(proc.logs.String(), "redis-pw-e2e") {
