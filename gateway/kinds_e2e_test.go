@@ -119,7 +119,7 @@ destination "events_bus" {
   sign "standard_webhooks" { secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }
   timeout = "2s"
   retry {
-    schedule = ["1s", "2s", "3s", "5s", "5s"]
+    schedule = ["1s", "2s", "3s", "5s", "5s", "10s"]
     jitter   = "0%%"
   }
 }
@@ -132,7 +132,7 @@ destination "audit_stream" {
   headers = { "X-Team" = "audit" }
   timeout = "2s"
   retry {
-    schedule = ["1s", "2s", "3s", "5s", "5s"]
+    schedule = ["1s", "2s", "3s", "5s", "5s", "10s"]
     jitter   = "0%%"
   }
 }
@@ -145,7 +145,7 @@ destination "warehouse_topic" {
   headers = { "X-Team" = "warehouse" }
   timeout = "2s"
   retry {
-    schedule = ["1s", "2s", "3s", "5s", "5s"]
+    schedule = ["1s", "2s", "3s", "5s", "5s", "10s"]
     jitter   = "0%%"
   }
 }
@@ -158,7 +158,7 @@ destination "crm_queue" {
   headers = { "X-Team" = "crm" }
   timeout = "2s"
   retry {
-    schedule = ["1s", "2s", "3s", "5s", "5s"]
+    schedule = ["1s", "2s", "3s", "5s", "5s", "10s"]
     jitter   = "0%%"
   }
 }
@@ -221,7 +221,7 @@ route "all" {
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-		t.Fatalf("not every event arrived: %s; logs:\n%s", missing, proc.logs)
+		t.Fatalf("not every event arrived: %s; logs:\n%s\nRabbitMQ's log:\n%s", missing, proc.logs, b.rabbit.Log())
 		return nil
 	}
 
@@ -294,7 +294,7 @@ route "all" {
 		Status string `json:"status"`
 	}
 	dead := map[string]string{}
-	waitUntil(t, 60*time.Second, "a dead delivery for each destination", func() bool {
+	waitUntil(t, 90*time.Second, "a dead delivery for each destination", func() bool {
 		for _, dest := range kindDestinations {
 			var list struct{ Deliveries []delivery }
 			api(t, "GET", base+"/api/deliveries?status=dead&destination="+dest, adminToken, &list)

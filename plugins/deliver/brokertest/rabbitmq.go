@@ -126,3 +126,12 @@ func (r *RabbitMQ) Stop() {
 	r.epmd.signal(syscall.SIGKILL)
 	r.epmd = nil
 }
+
+// Log returns the end of the node's own log, for a failure message.
+func (r *RabbitMQ) Log() string {
+	b, _ := os.ReadFile(filepath.Join(r.Dir, "log", "rabbit.log"))
+	if len(b) > 6000 {
+		b = b[len(b)-6000:]
+	}
+	return string(b)
+}
