@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/hookgate/hookgate/gateway/config/spec"
 	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/plugins"
 	"github.com/hookgate/hookgate/rules"
@@ -226,6 +227,9 @@ type Destination struct {
 	// Key is the kind's key expression (Kafka's record key), evaluated over
 	// the delivered body; nil when none.
 	Key *rules.Program
+	// keySrc is Key's source, type-checked against the routes' schemas
+	// once they are compiled (checkKeys).
+	keySrc spec.ExprSource
 }
 
 // Shown is where the destination delivers as a person may see it: the URL

@@ -86,6 +86,7 @@ func (c *compiler) destinationKind(d *Destination, b *hcl.Block, v spec.Values, 
 	}
 	if a := kindBlock(p).Attr(keyAttr); a != nil && a.Kind == spec.Expr && kv.IsSet(keyAttr) {
 		d.Key = c.program(kv.Expr(keyAttr), keyAttr, rules.DynamicEnv(), rules.StringResult)
+		d.keySrc = kv.Expr(keyAttr)
 	}
 	inst, err := p.New(kv)
 	if err != nil {
@@ -133,4 +134,30 @@ func kindKey(kind string, v spec.Values) string {
 		fmt.Fprintf(h, "%s=%#v\x00", n, val)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// checkKeys type-checks each destination's key expression like a filter:
+// against the schemas of the events of every typed route that sends to it
+// the body as received (no transform; a transformed body has no schema).
+// One error per destination is reported, at the key.
+func (c *compiler) checkKeys() {
+	bad := map[*Destination]bool{}
+	for _, r := range c.cfg.Routes {
+		if !r.Typed || r.Transform != nil {
+			continue
+		}
+		env, _ := c.routeEnv(r)
+		for _, d := range r.Destinations {
+			if d.Key == nil || bad[d] {
+				continue
+			}
+			before := len(c.diags)
+			if c.program(d.keySrc, keyAttr, env, rules.StringResult) == nil {
+				bad[d] = true
+				for _, diag := range c.diags[before:] {
+					diag.Detail += fmt.Sprintf(" (route %q sends %s events here as received)", r.Name, strings.Join(r.Events, ", "))
+				}
+			}
+		}
+	}
 }

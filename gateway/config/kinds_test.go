@@ -185,3 +185,43 @@ func TestDestinationsDocLoads(t *testing.T) {
 		}
 	}
 }
+
+// TestKafkaKeyTypeChecked: a key expression is type-checked like a filter
+// against the schemas of the events a typed route sends as received; a
+// route with a transform (whose body has no schema) is not held to them.
+func TestKafkaKeyTypeChecked(t *testing.T) {
+	dest := func(key string) string {
+		return `
+destination "topic" {
+  kafka {
+    brokers = ["127.0.0.1:9092"]
+    topic   = "creator-events"
+    key     = "` + key + `"
+  }
+}
+`
+	}
+	route := `
+route "r" {
+  source       = "ylytic"
+  destinations = ["topic"]
+}
+`
+	if _, diags := loader(nil).LoadBytes([]byte(base+dest("identifier")+route), "config.hcl"); diags.HasErrors() {
+		t.Fatalf("a key over a declared field: %s", diags.Error())
+	}
+	_, diags := loader(nil).LoadBytes([]byte(base+dest("identifer")+route), "config.hcl")
+	msg := diags.Error()
+	if !diags.HasErrors() || !strings.Contains(msg, `Invalid key`) || !strings.Contains(msg, `"identifier"`) ||
+		!strings.Contains(msg, "config.hcl:"+strconv.Itoa(baseLines+6)+",") || !strings.Contains(msg, `route "r"`) {
+		t.Fatalf("a misspelt field in the key: %s", msg)
+	}
+	if _, diags := loader(nil).LoadBytes([]byte(base+dest("data")+route), "config.hcl"); !diags.HasErrors() {
+		t.Fatal("an object as the key loaded")
+	}
+	transformed := strings.Replace(route, `destinations`, `transform    = "{creator: identifier}"
+  destinations`, 1)
+	if _, diags := loader(nil).LoadBytes([]byte(base+dest("creator")+transformed), "config.hcl"); diags.HasErrors() {
+		t.Fatalf("a key over a transformed body: %s", diags.Error())
+	}
+}

@@ -237,6 +237,7 @@ func (c *compiler) compile(body hcl.Body) hcl.Diagnostics {
 			}
 		}
 	}
+	c.checkKeys()
 	if !c.diags.HasErrors() {
 		for _, d := range c.cfg.Destinations {
 			if !used[d.Name] {
