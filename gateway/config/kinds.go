@@ -154,8 +154,12 @@ func (c *compiler) checkKeys() {
 			before := len(c.diags)
 			if c.program(d.keySrc, keyAttr, env, rules.StringResult) == nil {
 				bad[d] = true
+				what := "its events"
+				if len(r.Events) > 0 {
+					what = strings.Join(r.Events, ", ") + " events"
+				}
 				for _, diag := range c.diags[before:] {
-					diag.Detail += fmt.Sprintf(" (route %q sends %s events here as received)", r.Name, strings.Join(r.Events, ", "))
+					diag.Detail += fmt.Sprintf(" (route %q sends %s here as received)", r.Name, what)
 				}
 			}
 		}
