@@ -208,7 +208,7 @@ var pending = map[string]bool{"docs/redis.md": true, "docs/tracing.md": true, "d
 // TestGuideLinks: every relative link in the user guide and the examples'
 // READMEs points at a file that exists.
 func TestGuideLinks(t *testing.T) {
-	pages := []string{"docs/README.md", "docs/concepts.md", "docs/cookbook.md", "docs/faq.md", "docs/operating.md", "docs/deploying.md"}
+	pages := []string{"docs/README.md", "docs/concepts.md", "docs/cookbook.md", "docs/faq.md", "docs/operating.md", "docs/deploying.md", "docs/changes.md"}
 	for _, p := range platforms {
 		pages = append(pages, "examples/"+p+"/README.md")
 	}

@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/hookgate/hookgate/gateway/admin"
+	"github.com/hookgate/hookgate/gateway/alert"
 	"github.com/hookgate/hookgate/gateway/config"
 	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/gateway/ingest"
@@ -64,6 +65,7 @@ type Gateway struct {
 	store   store.Store
 	metrics *telemetry.Metrics
 	engine  *delivery.Engine
+	alerts  *alert.Manager
 
 	// reloadMu serializes reloads; reloadState is theirs.
 	reloadMu    sync.Mutex
@@ -192,7 +194,12 @@ func (g *Gateway) start(ctx context.Context, cfg *config.Config, lc *lifecycle) 
 	}
 	failed := make(chan error, 2)
 
+	g.alerts = alert.New(st, cfg, alert.Options{
+		Notify: func(d string) { g.engine.Notify(d) },
+		Now:    g.opts.Now, Logger: g.log.With("component", "alert"),
+	})
 	g.engine = delivery.New(st, delivery.Options{
+		Events:  g.alerts,
 		Workers: cfg.Gateway.Workers,
 		Logger:  g.log.With("component", "delivery"),
 		Now:     g.opts.Now,
@@ -200,10 +207,13 @@ func (g *Gateway) start(ctx context.Context, cfg *config.Config, lc *lifecycle) 
 		// Each attempt is a span of the event's trace.
 		TracerProvider: tracing.Provider(),
 	})
+	if err := g.metrics.ObserveDestinations(g.engine.Gauges); err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
 	adminSrv := &http.Server{
 		Handler: (&admin.Server{
 			Current: g.current.Load, Store: st, Metrics: g.metrics, Notify: g.engine.Notify,
-			Now: g.opts.Now, Logger: g.log.With("component", "admin"), Reload: g.reload,
+			Now: g.opts.Now, Logger: g.log.With("component", "admin"), Reload: g.reload, Health: g.engine,
 		}).Handler(),
 		// As ingest's: the unauthenticated POST /login must not be read
 		// slowly. Profiles, test sends and exports extend their own write
@@ -246,6 +256,7 @@ func (g *Gateway) start(ctx context.Context, cfg *config.Config, lc *lifecycle) 
 		return nil
 	})
 	bgWG.Go(func() { g.cleanup(bg) })
+	bgWG.Go(func() { g.alerts.Run(bg) })
 	hup := notifySIGHUP()
 	bgWG.Go(func() { g.watchSIGHUP(bg, hup) })
 	if g.opts.Watch {
@@ -262,6 +273,7 @@ func (g *Gateway) start(ctx context.Context, cfg *config.Config, lc *lifecycle) 
 			Current: g.current.Load, Store: st, Handoff: g.engine, Notify: g.engine.Notify, Now: g.opts.Now,
 			Logger: g.log.With("component", "ingest"), Metrics: g.metrics,
 			TracerProvider: tracing.Provider(), MaxInFlight: cfg.Gateway.MaxInFlight,
+			Refused: g.alerts.Refused,
 		},
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -143,6 +143,7 @@ func (g *Gateway) reload(ctx context.Context) (admin.ReloadResult, error) {
 	}
 	g.current.Store(next)
 	g.engine.Update(next.Destinations)
+	g.alerts.Update(next)
 	st.src = src
 	g.retire(cur)
 	g.countReload(ctx, telemetry.ReloadOK)
@@ -360,6 +361,9 @@ func diffBlocks(oldSrc, newSrc []byte, cur, next *config.Config) []string {
 	diff("route",
 		names(len(cur.Routes), func(i int) string { return cur.Routes[i].Name }),
 		names(len(next.Routes), func(i int) string { return next.Routes[i].Name }))
+	diff("alert",
+		names(len(cur.Alerts), func(i int) string { return cur.Alerts[i].Name }),
+		names(len(next.Alerts), func(i int) string { return next.Alerts[i].Name }))
 	if oldText != nil {
 		for _, kind := range []string{"gateway", "storage", "telemetry", "schema"} {
 			if blocksOf(oldText, kind) != blocksOf(newText, kind) {

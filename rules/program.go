@@ -39,6 +39,10 @@ type Input struct {
 	Headers map[string]string // lower-case names, as HeaderMap returns
 	Source  string
 	Event   string
+	// Extra are further `$` variables a caller defines, by name with its
+	// `$` (the dead-letter filter's $status, $error…); read on the first
+	// run only.
+	Extra map[string]any
 
 	vars       map[string]any
 	source     string // Source as vars holds it
@@ -59,6 +63,9 @@ func (in *Input) variables(headers bool) map[string]any {
 		// is one allocation.)
 		vars := make(map[string]any, len(body)+4)
 		for k, v := range body {
+			vars[k] = v
+		}
+		for k, v := range in.Extra {
 			vars[k] = v
 		}
 		vars[varBody] = in.Body

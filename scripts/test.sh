@@ -88,4 +88,10 @@ deploy_env=($(grep -v '^#' deploy/hookgate.env.example | grep =) REDIS_URL=redis
 for f in "${deploy_configs[@]}"; do env "${deploy_env[@]}" "$hg" validate -config "$f"; done
 "$hg" fmt -check "${configs[@]}" "${deploy_configs[@]}"
 
+step "examples' tests (hookgate test)"
+# Each example's tests.hctest holds its README's table as test blocks.
+hctests=($(find examples -name '*.hctest' | sort))
+[ ${#hctests[@]} -gt 0 ] || { echo "no examples/*/tests.hctest found" >&2; exit 1; }
+for f in "${hctests[@]}"; do "$hg" test -config "$(dirname "$f")/config.hcl" "$f"; done
+
 step "all checks passed"

@@ -44,6 +44,8 @@ type Store interface {
 	Delivery(ctx context.Context, id string) (*store.Delivery, []store.Attempt, error)
 	Event(ctx context.Context, id string) (*store.Event, error)
 	Deliveries(ctx context.Context, q store.Query) (store.Page, error)
+	// Events lists events for the search and the export (search.go).
+	Events(ctx context.Context, q store.EventQuery) (store.EventPage, error)
 	Retry(ctx context.Context, id string, now time.Time) error
 	Replay(ctx context.Context, q store.ReplayQuery, now time.Time) (int, error)
 	StatsWindows(ctx context.Context, sinces []time.Time) ([][]store.DestinationStats, error)
@@ -65,6 +67,10 @@ type Server struct {
 	// A config refused for its diagnostics is a *ReloadError. May be nil:
 	// the route then answers 501.
 	Reload func(ctx context.Context) (ReloadResult, error)
+	// Health reports destinations' states and applies a pause at once
+	// (destinations.go). May be nil: states then read closed, and a pause
+	// applies within the engine's poll.
+	Health Health
 }
 
 // ReloadResult is what a reload did.
@@ -117,6 +123,9 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/deliveries", s.listDeliveries)
 	api.HandleFunc("GET /api/deliveries/{id}", s.getDelivery)
 	api.HandleFunc("POST /api/deliveries/{id}/retry", s.retryDelivery)
+	api.HandleFunc("GET /api/events", s.listEvents)
+	api.HandleFunc("GET /api/events/export", s.exportEvents)
+	api.HandleFunc("POST /api/events/replay", s.replayEvents)
 	api.HandleFunc("GET /api/events/{id}", s.getEvent)
 	api.HandleFunc("POST /api/dlq/replay", s.replay)
 	api.HandleFunc("GET /api/dlq/export", s.export)
@@ -124,6 +133,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/stats", s.stats)
 	api.HandleFunc("POST /api/reload", s.reload)
 	api.HandleFunc("POST /api/destinations/{name}/test", s.testDestination)
+	s.destinationRoutes(api)
 	mux.Handle("/api/", s.guard(api))
 	s.dashboard(mux)
 	return mux
@@ -321,6 +331,10 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request) {
 	cfg := s.Current()
 	if rq.Destination != "" && cfg.Destination(rq.Destination) == nil {
 		writeError(w, http.StatusNotFound, "no destination named "+strconv.Quote(rq.Destination))
+		return
+	}
+	if f := q.Get("filter"); f != "" {
+		s.replayFiltered(w, r, rq, f) // dlqfilter.go
 		return
 	}
 	n, err := s.Store.Replay(r.Context(), rq, s.now())

@@ -400,8 +400,9 @@ func TestAuthEveryEndpoint(t *testing.T) {
 	f := newFixture(t, fixtureOpts{token: fxToken})
 	endpoints := []string{
 		"GET /api/deliveries", "GET /api/deliveries/dlv_x", "POST /api/deliveries/dlv_x/retry",
-		"GET /api/events/evt_x", "POST /api/dlq/replay", "GET /api/dlq/export", "GET /api/stats",
+		"GET /api/events/evt_x", "GET /api/events", "GET /api/events/export", "POST /api/dlq/replay", "GET /api/dlq/export", "GET /api/stats",
 		"POST /api/reload", "POST /api/destinations/orders/test",
+		"GET /api/destinations", "POST /api/destinations/orders/pause", "POST /api/destinations/orders/resume",
 	}
 	for _, ep := range endpoints {
 		method, path, _ := strings.Cut(ep, " ")

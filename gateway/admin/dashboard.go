@@ -78,7 +78,7 @@ type session struct {
 }
 
 // pageNames are the dashboard's templates besides layout.html.
-var pageNames = []string{"login", "overview", "deliveries", "delivery", "event", "dlq", "config", "error"}
+var pageNames = []string{"login", "overview", "deliveries", "delivery", "event", "events", "dlq", "config", "error"}
 
 // dashboard registers the dashboard's routes on mux.
 func (s *Server) dashboard(mux *http.ServeMux) {
@@ -100,17 +100,20 @@ func (s *Server) dashboard(mux *http.ServeMux) {
 	ui.Handle("GET /deliveries", d.page(d.deliveries))
 	ui.Handle("GET /deliveries/{id}", d.page(d.delivery))
 	ui.Handle("POST /deliveries/{id}/retry", d.action(d.retry))
+	ui.Handle("GET /events", d.page(d.events)) // dashboard_events.go
+	ui.Handle("POST /events/replay", d.action(d.replayEvents))
 	ui.Handle("GET /events/{id}", d.page(d.event))
 	ui.Handle("GET /dlq", d.page(d.dlq))
 	ui.Handle("POST /dlq/replay", d.action(d.replay))
 	ui.Handle("GET /dlq/export", d.page(func(w http.ResponseWriter, r *http.Request, _ session) { d.s.export(w, r) }))
 	ui.Handle("GET /config", d.page(d.config))
 	ui.Handle("POST /destinations/{name}/test", d.action(d.test))
+	d.healthRoutes(ui)
 
 	h := crossOrigin(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-origin requests are refused", http.StatusForbidden)
 	}, d.headers(ui))
-	for _, p := range []string{"/{$}", "/static/", "/login", "/logout", "/deliveries", "/deliveries/", "/events/", "/dlq", "/dlq/", "/config", "/destinations/"} {
+	for _, p := range []string{"/{$}", "/static/", "/login", "/logout", "/deliveries", "/deliveries/", "/events", "/events/", "/dlq", "/dlq/", "/config", "/destinations/"} {
 		mux.Handle(p, h)
 	}
 }
@@ -306,6 +309,8 @@ func notice(q url.Values) string {
 		return fmt.Sprintf("Replayed %d dead deliveries.", n)
 	case "tested":
 		return "Test event sent."
+	case "backfilled":
+		return backfillNotice(q)
 	case "loggedout":
 		return "Logged out."
 	}
@@ -415,8 +420,13 @@ func (d *dash) overview(w http.ResponseWriter, r *http.Request, s session) {
 		d.storeFail(w, r, s, err)
 		return
 	}
-	d.render(w, r, s, http.StatusOK, "overview", pageData{Title: "Overview", Nav: "overview", Data: map[string]any{
-		"Stats": stats, "Dead": rows(dead.Deliveries), "MoreDead": dead.NextCursor != "",
+	health, err := d.healthRows(r.Context(), now)
+	if err != nil {
+		d.storeFail(w, r, s, err)
+		return
+	}
+	d.render(w, r, s, http.StatusOK, "overview", pageData{Title: "Overview", Nav: "overview", Notice: d.healthNotice(r.URL.Query()), Data: map[string]any{
+		"Stats": stats, "Dead": rows(dead.Deliveries), "MoreDead": dead.NextCursor != "", "Health": health,
 	}})
 }
 
@@ -793,7 +803,8 @@ var templateFuncs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
+	"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
+	"hasPrefix": strings.HasPrefix,
 	"ms": func(v float64) string {
 		d := time.Duration(v * float64(time.Millisecond))
 		switch {

@@ -277,6 +277,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 			}
 		})
 		srv.Notify = eng.Notify
+		srv.Health = eng
 	}
 	if o.metrics {
 		m, err := telemetry.NewMetrics()

@@ -36,7 +36,8 @@ func TestNoSecretInAnyAnswer(t *testing.T) {
 	for _, path := range []string{
 		"/healthz", "/readyz",
 		"/api/deliveries", "/api/deliveries?status=dead", "/api/deliveries/" + ds[0], "/api/deliveries/" + test.ID,
-		"/api/events/" + ev, "/api/events/" + test.EventID, "/api/dlq/export", "/api/stats", "/api/stats?since=1h",
+		"/api/events/" + ev, "/api/events/" + test.EventID, "/api/events", "/api/events/export", "/api/dlq/export", "/api/stats", "/api/stats?since=1h",
+		"/api/destinations",
 	} {
 		if code, raw := call(t, http.MethodGet, f.url+path, fxToken, ""); code != http.StatusOK {
 			t.Errorf("GET %s: %d %s", path, code, raw)
@@ -45,13 +46,15 @@ func TestNoSecretInAnyAnswer(t *testing.T) {
 	// Errors too.
 	call(t, http.MethodGet, f.url+"/api/deliveries", "wrong", "")
 	call(t, http.MethodPost, f.url+"/api/reload", fxToken, "")
+	call(t, http.MethodPost, f.url+"/api/destinations/orders/pause", fxToken, "")
+	call(t, http.MethodPost, f.url+"/api/destinations/orders/resume", fxToken, "")
 
 	b := newBrowser(t, f.url)
 	b.do("GET", "/login", nil)
 	b.do("POST", "/login", map[string][]string{"token": {"wrong-" + fxToken[:4]}})
 	login(t, b)
 	for _, path := range []string{
-		"/", "/deliveries", "/deliveries/" + ds[0], "/deliveries/" + test.ID, "/events/" + ev, "/events/" + test.EventID,
+		"/", "/deliveries", "/deliveries/" + ds[0], "/deliveries/" + test.ID, "/events/" + ev, "/events/" + test.EventID, "/events", "/events?include=all",
 		"/dlq", "/dlq/export", "/config",
 	} {
 		if code, _, _ := b.do("GET", path, nil); code != http.StatusOK {

@@ -18,6 +18,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hookgate/hookgate/gateway/admin"
 	"github.com/hookgate/hookgate/gateway/config"
 )
 
@@ -220,6 +221,7 @@ type apiDelivery struct {
 	DeadReason    string          `json:"dead_reason"`
 	TraceParent   string          `json:"traceparent"`
 	TraceID       string          `json:"trace_id"`
+	ReplayOf      string          `json:"replay_of"`
 	Body          json.RawMessage `json:"body"`
 	AttemptLog    []apiAttempt    `json:"attempt_log"`
 }
@@ -415,6 +417,7 @@ func (c *adminClient) printDelivery(d apiDelivery) {
 		field("next attempt", c.when(d.NextAttemptAt))
 	}
 	field("trace id", d.TraceID)
+	field("replays", d.ReplayOf)
 	tw.Flush()
 
 	fmt.Fprintln(env.Stdout, "\nattempts:")
@@ -485,18 +488,24 @@ func dlqCmd(ctx context.Context, env *Env, args []string) int {
 	return 2
 }
 
-// dlqReplay is `hookgate dlq replay [-destination D] [-route R]`: every
-// matching dead delivery becomes pending again.
+// dlqReplay is `hookgate dlq replay [-destination D] [-route R] [-filter
+// EXPR]`: every matching dead delivery becomes pending again.
 func dlqReplay(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "dlq replay", "[-destination D] [-route R] [-admin URL] [-token T]")
+	fs := newFlags(env, "dlq replay", "[-destination D] [-route R] [-filter EXPR] [-admin URL] [-token T]")
 	af := declareAdminFlags(env, fs, 30*time.Second)
 	dest := fs.String("destination", "", "only dead deliveries to this destination")
 	route := fs.String("route", "", "only dead deliveries of this route")
+	filter := fs.String("filter", "", "only dead deliveries this expression is true of: the body's fields, $status, $error, $reason, $destination, $route, $source, $event, $attempts")
 	if code := parseFlagsOnly(fs, args); code >= 0 {
 		return code
 	}
+	if *filter != "" {
+		if _, err := admin.CompileDeadFilter(*filter); !filterOK(env, "dlq replay", *filter, err) {
+			return 2
+		}
+	}
 	c := newAdminClient(env, "dlq replay", af)
-	q := query("destination", *dest, "route", *route)
+	q := query("destination", *dest, "route", *route, "filter", *filter)
 	raw, err := c.get(ctx, http.MethodPost, "/api/dlq/replay", q)
 	if err != nil {
 		return c.fail(err)

@@ -43,6 +43,8 @@ var commands = map[string]command{
 	"validate": {"check a config file and print every problem", validateCmd},
 	"fmt":      {"format config files canonically", fmtCmd},
 	"route":    {"dry run: show where an event would go and the exact requests", routeCmd},
+	"plan":     {"compare what a new config does with recorded events to what the current one does", planCmd},
+	"test":     {"run the config's *.hctest test blocks: what each event gets, pass or fail with a diff", testCmd},
 	"version":  {"print hookgate's version", versionCmd},
 	"send":     {"sign an event the way a source verifies and POST it to the gateway", sendCmd},
 	"sink":     {"a local receiver that prints, checks and fails deliveries", sinkCmd},
@@ -50,7 +52,7 @@ var commands = map[string]command{
 
 	"deliveries": {"list deliveries or show one with its attempts (admin API)", deliveriesCmd},
 	"dlq":        {"list, replay or export dead-lettered deliveries (admin API)", dlqCmd},
-	"events":     {"show an accepted event with its headers and deliveries (admin API)", eventsCmd},
+	"events":     {"search, show or export accepted events (admin API)", eventsCmd},
 	"stats":      {"per destination: deliveries by state, success rate, latency, retries (admin API)", statsCmd},
 	"backup":     {"save a consistent snapshot of the running gateway's embedded store to a file (admin API)", backupCmd},
 

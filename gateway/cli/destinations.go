@@ -11,7 +11,9 @@ import (
 	"time"
 )
 
-const destinationsUsage = "Usage: hookgate destinations test NAME [-route R] [-event-type E] [-body FILE] [-json] [-admin URL] [-token T]"
+const destinationsUsage = `Usage: hookgate destinations test NAME [-route R] [-event-type E] [-body FILE] [-json] [-admin URL] [-token T]
+       hookgate destinations list [-json] [-admin URL] [-token T]
+       hookgate destinations pause|resume NAME [-json] [-admin URL] [-token T]`
 
 // destinationsCmd is `hookgate destinations test NAME`: send a test event
 // to a destination through the running gateway (admin API).
@@ -23,11 +25,15 @@ func destinationsCmd(ctx context.Context, env *Env, args []string) int {
 	switch args[0] {
 	case "test":
 		return testDestination(ctx, env, args[1:])
+	case "list":
+		return listDestinations(ctx, env, args[1:])
+	case "pause", "resume":
+		return pauseDestination(ctx, env, args[0], args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(env.Stderr, destinationsUsage)
 		return 0
 	}
-	fmt.Fprintf(env.Stderr, "hookgate destinations: unknown subcommand %q (want test)\n", args[0])
+	fmt.Fprintf(env.Stderr, "hookgate destinations: unknown subcommand %q (want test, list, pause or resume)\n", args[0])
 	return 2
 }
 

@@ -41,6 +41,8 @@ type Config struct {
 	Sources      []*Source
 	Destinations []*Destination
 	Routes       []*Route
+	// Alerts are the alert blocks, in declaration order.
+	Alerts []*Alert
 
 	sourceByName map[string]*Source
 	sourceByPath map[string]*Source
@@ -209,7 +211,11 @@ type Destination struct {
 	SignPlugin string
 	Signer     plugins.Signer
 	Retry      Retry
-	Range      hcl.Range
+	// Breaker is the destination's circuit breaker; nil: none.
+	Breaker *Breaker
+	// AdaptiveConcurrency adapts the attempts in flight to the receiver.
+	AdaptiveConcurrency bool
+	Range               hcl.Range
 
 	// Kind is the destination's kind block ("nats", "kafka", "rabbitmq",
 	// "redis_stream"); "" for HTTP (URL).

@@ -238,6 +238,9 @@ func (c *compiler) compile(body hcl.Body) hcl.Diagnostics {
 		}
 	}
 	c.checkKeys()
+	for _, b := range groups["alert"] {
+		c.alert(b, used)
+	}
 	if !c.diags.HasErrors() {
 		for _, d := range c.cfg.Destinations {
 			if !used[d.Name] {
@@ -744,6 +747,7 @@ func (c *compiler) destination(b *hcl.Block) {
 	}
 	groups := byType(blocks)
 	c.destinationKind(d, b, v, groups)
+	c.health(d, v, groups["breaker"])
 	if sb := c.single(groups["sign"], "sign"); sb != nil {
 		d.SignPlugin = sb.Labels[0]
 		if p := c.plugin(plugins.KindSign, sb); p != nil {

@@ -97,6 +97,9 @@ type Options struct {
 	// TracerProvider starts each attempt's client span, a child of the
 	// event's stored ingest span; nil starts none (a no-op provider).
 	TracerProvider trace.TracerProvider
+	// Events is told of dead deliveries, delivered attempts and breakers
+	// opening and closing (alerts watch them); nil tells nobody.
+	Events Events
 }
 
 // Engine delivers what a Store holds: one loop per destination claims due
@@ -114,6 +117,7 @@ type Engine struct {
 	poll    time.Duration
 	metrics *telemetry.Metrics
 	tracer  trace.Tracer
+	events  Events
 	// workers is the global semaphore: one token per attempt in flight.
 	workers chan struct{}
 
@@ -132,6 +136,8 @@ type Engine struct {
 	// delivery stored for one afterwards (by a request that began under
 	// the old config) is dead-lettered like those that waited for it.
 	removed map[string]*abandonState
+	// paused is the paused set last read from the store (health.go).
+	paused map[string]store.Pause
 }
 
 // abandonState coalesces the dead-lettering runs of one removed
@@ -152,6 +158,7 @@ func New(st Store, opts Options) *Engine {
 		poll:    opts.Poll,
 		metrics: opts.Metrics,
 		tracer:  telemetry.Tracer(opts.TracerProvider),
+		events:  opts.Events,
 		wake:    map[string]chan struct{}{},
 	}
 	if e.log == nil {
@@ -204,7 +211,7 @@ func (e *Engine) HandoffLease(destination string) (time.Duration, bool) {
 	e.mu.Lock()
 	l := e.loops[destination]
 	e.mu.Unlock()
-	if l == nil || len(l.handoff) >= cap(l.handoff) {
+	if l == nil || len(l.handoff) >= cap(l.handoff) || !l.health.accepting() {
 		return 0, false
 	}
 	return l.set.Load().lease, true
@@ -263,8 +270,13 @@ func (e *Engine) Run(ctx context.Context, dests []*config.Destination) error {
 		return err
 	}
 	var wg sync.WaitGroup
+	// Pauses first: a paused destination's loop must not attempt once.
+	if err := e.RefreshPauses(ctx); err != nil {
+		e.log.Warn("read paused destinations; none is paused until the next read succeeds", "error", err)
+	}
 	e.mu.Lock()
 	e.runCtx, e.loops, e.loopWG = ctx, map[string]*destLoop{}, &wg
+	wg.Go(func() { e.watchPauses(ctx) })
 	e.removed = map[string]*abandonState{}
 	e.apply(dests)
 	if e.pending != nil {
@@ -344,6 +356,8 @@ func (e *Engine) apply(dests []*config.Destination) {
 			continue
 		}
 		l := e.newLoop(d)
+		_, paused := e.paused[d.Name]
+		l.health.setPaused(paused)
 		ctx, cancel := context.WithCancel(e.runCtx)
 		l.stop = cancel
 		e.loops[d.Name] = l
@@ -459,6 +473,8 @@ type destLoop struct {
 	// a slow store still holds the loop back.
 	// (sized by the first max_concurrency; an Update does not resize it).
 	recording chan struct{}
+	// health is the destination's breaker, adaptive limit and pause.
+	health *health
 }
 
 // destSettings are what one destination's attempts are made with.
@@ -475,13 +491,14 @@ type destSettings struct {
 
 func (e *Engine) newLoop(d *config.Destination) *destLoop {
 	l := &destLoop{
-		e:     e,
-		name:  d.Name,
-		log:   e.log.With("destination", d.Name),
-		attrs: metric.WithAttributes(attribute.String("destination", d.Name)),
-		wake:  make(chan struct{}, 1),
-		freed: make(chan struct{}, 1),
-		done:  make(chan struct{}),
+		e:      e,
+		name:   d.Name,
+		log:    e.log.With("destination", d.Name),
+		attrs:  metric.WithAttributes(attribute.String("destination", d.Name)),
+		wake:   make(chan struct{}, 1),
+		freed:  make(chan struct{}, 1),
+		done:   make(chan struct{}),
+		health: newHealth(),
 	}
 	s := e.settings(d, nil)
 	l.set.Store(s)
@@ -664,7 +681,17 @@ func (l *destLoop) run(ctx context.Context) {
 				claim = !l.e.now().Before(dueAt)
 			}
 		}
-		free := set.max - int(l.inflight.Load())
+		capacity, blocked := l.health.gate(set, l.e.now(), l.e.poll)
+		if blocked > 0 {
+			// Paused or the breaker open: nothing is attempted, and what
+			// waits keeps its attempts (health.go).
+			if !l.hold(ctx, blocked) {
+				return
+			}
+			claim = true
+			continue
+		}
+		free := capacity - int(l.inflight.Load())
 		if free <= 0 {
 			select {
 			case <-ctx.Done():
@@ -774,6 +801,7 @@ func (l *destLoop) start(ctx context.Context, set *destSettings, d *store.Delive
 		}
 	}
 	l.inflight.Add(1)
+	l.health.started()
 	l.attempts.Go(func() {
 		done := false
 		free := func() {
@@ -800,8 +828,10 @@ func (l *destLoop) start(ctx context.Context, set *destSettings, d *store.Delive
 // max_concurrency bounds the requests in flight, and the lease (held until
 // Complete) keeps d from being claimed again meanwhile.
 func (l *destLoop) deliver(ctx context.Context, set *destSettings, d *store.Delivery, free func()) {
+	inflight := int(l.inflight.Load())
 	r := set.send(ctx, l.e.tracer, d, l.e.now)
 	o := decide(set.dest.Retry, d.Attempts, r, l.e.rand)
+	l.observe(set, r, inflight)
 	l.recording <- struct{}{}
 	defer func() { <-l.recording }()
 	free()
@@ -827,6 +857,7 @@ func (l *destLoop) deliver(ctx context.Context, set *destSettings, d *store.Deli
 		m.Deliveries.Add(ctx, 1, l.outcomeAttrs[o.Status])
 		m.AttemptDuration.Record(ctx, o.Attempt.Latency.Seconds(), l.attrs)
 	}
+	l.report(o)
 	switch o.Status {
 	case store.Delivered:
 		if l.log.Enabled(ctx, slog.LevelDebug) {

@@ -153,3 +153,39 @@ func TestKindKeptAcrossReload(t *testing.T) {
 		t.Errorf("stream a holds %d entries, want 2", n)
 	}
 }
+
+// TestKindBreaker: a broker's acks count as successes for the breaker (no
+// HTTP status), and failures with the broker down open it.
+func TestKindBreaker(t *testing.T) {
+	srv := redistest.Start(t)
+	dest := loadDest(t, `  redis_stream {
+    url    = "redis://`+srv.Addr+`/0"
+    stream = "s"
+  }
+  breaker {
+    failures = 3
+    cooldown = "1m"
+  }`)
+	e := New(nil, Options{})
+	set := e.settings(dest, nil)
+	defer retire(set, nil)
+	h := newHealth()
+	for i := range 5 {
+		r := set.send(context.Background(), e.tracer, &store.Delivery{ID: "ok" + string(rune('a'+i)), Body: []byte(`{}`)}, time.Now)
+		if !r.Delivered {
+			t.Fatalf("attempt %d: %+v", i, r)
+		}
+		if h.observe(set, r, 1, time.Now()) {
+			t.Fatal("delivered attempts opened the breaker")
+		}
+	}
+	srv.Kill()
+	opened := false
+	for i := range 3 {
+		r := set.send(context.Background(), e.tracer, &store.Delivery{ID: "down" + string(rune('a'+i)), Body: []byte(`{}`)}, time.Now)
+		opened = h.observe(set, r, 1, time.Now()) || opened
+	}
+	if st, _ := h.snapshot(set); !opened || st != Open {
+		t.Errorf("three failures with Redis down: opened %v, state %v", opened, st)
+	}
+}

@@ -83,6 +83,10 @@ type Handler struct {
 	// TracerProvider starts the ingest spans; nil means a no-op one (a
 	// sender's traceparent is still kept with the event).
 	TracerProvider trace.TracerProvider
+	// Refused is told of each 4xx answered to a request on a known
+	// source, with what the sender was told (alerts count 401s and
+	// 422s). May be nil.
+	Refused func(source string, status int, reason string)
 
 	initOnce sync.Once
 	tracer   trace.Tracer
@@ -506,6 +510,9 @@ func (h *Handler) answer(q *request, status int, body any) {
 	}
 	h.count(q.ctx, source, status)
 	setStatus(q.span, status)
+	if eb, ok := body.(errorBody); ok && h.Refused != nil && source != "" && status >= 400 && status < 500 {
+		h.Refused(source, status, eb.Error)
+	}
 	if eb, ok := body.(errorBody); ok && status < 500 && q.span.IsRecording() {
 		// Why the sender was refused: what it is told.
 		q.span.SetAttributes(attrRefusal.String(eb.Error))

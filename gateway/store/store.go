@@ -58,6 +58,9 @@ type Event struct {
 	ConfigHash string `json:"config_hash,omitempty"`
 	// DeliveryIDs are the event's deliveries.
 	DeliveryIDs []string `json:"delivery_ids,omitempty"`
+	// ReplayOf, on the copy a backfill (`hookgate events replay`) stores,
+	// is the id of the event it routes again; "" on a received event.
+	ReplayOf string `json:"replay_of,omitempty"`
 }
 
 // Delivery is one event bound for one destination by one route.
@@ -87,6 +90,10 @@ type Delivery struct {
 	DeadReason string `json:"dead_reason,omitempty"`
 	// TraceParent is the event's ingest span context (W3C).
 	TraceParent string `json:"traceparent,omitempty"`
+	// ReplayOf, on a delivery a backfill made, is the id of the delivery
+	// it replays (the original event's delivery on the same route and
+	// destination), or of the original event when it had none there.
+	ReplayOf string `json:"replay_of,omitempty"`
 
 	// LeaseUntil, given to Accept, stores the delivery leased to the
 	// caller until then, as if it had been claimed the moment it was
@@ -305,6 +312,10 @@ type Store interface {
 	Event(ctx context.Context, id string) (*Event, error)
 	// Deliveries lists deliveries matching q, newest first.
 	Deliveries(ctx context.Context, q Query) (Page, error)
+	// Events lists accepted events matching q, newest first, with their
+	// bodies. Events accepted while a listing is paged through never
+	// shift it.
+	Events(ctx context.Context, q EventQuery) (EventPage, error)
 
 	// Retry makes one dead (or delivered) delivery pending again, due at
 	// now, keeping its id (so its webhook-id) and its attempts.
@@ -337,6 +348,9 @@ type Store interface {
 	// StatsWindows is Stats for several windows in one read: its i-th
 	// result is what Stats(ctx, sinces[i]) gives.
 	StatsWindows(ctx context.Context, sinces []time.Time) ([][]DestinationStats, error)
+
+	// Pauses keep the destinations an operator paused (pause.go).
+	Pauses
 
 	// Ping reports whether the store can take writes.
 	Ping(ctx context.Context) error

@@ -39,6 +39,10 @@ func encodeDelivery(d *store.Delivery) ([]byte, error) {
 	}
 	b = binary.AppendVarint(b, int64(d.Attempts))
 	b = binary.AppendVarint(b, int64(d.LastStatus))
+	if d.ReplayOf != "" {
+		// Optional, last: records without it read alike.
+		b = codec.AppendString(b, d.ReplayOf)
+	}
 	return b, nil
 }
 
@@ -60,6 +64,7 @@ func decodeDelivery(v []byte, d *store.Delivery) error {
 	}
 	d.Attempts = int(r.Varint())
 	d.LastStatus = int(r.Varint())
+	d.ReplayOf = r.Optional()
 	return r.Done()
 }
 

@@ -18,7 +18,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		ID: "dlv_1", EventID: "evt_1", Source: "ylytic", EventType: "creator_insights", Route: "r",
 		Destination: "team", Status: store.Retrying, CreatedAt: at, UpdatedAt: at.Add(time.Second),
 		NextAttemptAt: at.Add(time.Minute), Attempts: 3, LastStatus: 503, LastError: "status 503 ☕\x00",
-		DeadReason: "", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		DeadReason: "", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", ReplayOf: "dlv_0",
 	}
 	for _, d := range []store.Delivery{full, {ID: "dlv_2", Status: store.Pending}} {
 		v, err := encodeDelivery(&d)
@@ -90,7 +90,7 @@ func TestEventCodec(t *testing.T) {
 		ID: "evt_1", Source: "ylytic", EventType: "creator_insights", ReceivedAt: at,
 		Headers: map[string]string{"content-type": "application/json", "x-b": "", "x-a": "1, 2"},
 		Body:    []byte("{\"a\":\"\xff\x00\"}"), DedupeKey: "k", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-		ConfigHash: "abc", DeliveryIDs: []string{"dlv_1", "dlv_2"},
+		ConfigHash: "abc", DeliveryIDs: []string{"dlv_1", "dlv_2"}, ReplayOf: "evt_0",
 	}
 	for _, e := range []store.Event{full, {ID: "evt_2", Body: []byte{}}} {
 		v := encodeEvent(&e)

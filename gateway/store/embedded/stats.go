@@ -26,6 +26,25 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.Destination
 // since the widest window's start. It reads a key per destination and per
 // minute, however many deliveries the file holds.
 func (s *Store) StatsWindows(ctx context.Context, sinces []time.Time) ([][]store.DestinationStats, error) {
+	sb, err := s.statsBuilder(ctx, sinces)
+	if err != nil {
+		return nil, err
+	}
+	return sb.Windows(), nil
+}
+
+// StatsMinutes returns each destination's attempt figures of the n
+// minutes from since's, read as StatsWindows reads them.
+func (s *Store) StatsMinutes(ctx context.Context, since time.Time, n int) (map[string][]store.MinuteStats, error) {
+	sb, err := s.statsBuilder(ctx, store.MinuteSinces(since, n))
+	if err != nil {
+		return nil, err
+	}
+	return sb.Minutes(), nil
+}
+
+// statsBuilder reads the figures of the windows starting at sinces.
+func (s *Store) statsBuilder(ctx context.Context, sinces []time.Time) (*store.StatsBuilder, error) {
 	const op = "stats"
 	if err := s.usable(ctx); err != nil {
 		return nil, s.wrap(op, err)
@@ -72,5 +91,5 @@ func (s *Store) StatsWindows(ctx context.Context, sinces []time.Time) ([][]store
 	if err != nil {
 		return nil, s.wrap(op, err)
 	}
-	return sb.Windows(), nil
+	return sb, nil
 }

@@ -143,6 +143,7 @@ func (s *Store) prepareAccept(ev *store.Event, ds []*store.Delivery, dd *store.D
 		r := deliveryRec{
 			ID: d.ID, EventID: d.EventID, Source: d.Source, EventType: d.EventType, Route: d.Route,
 			Destination: d.Destination, Body: d.Body, CreatedAt: d.CreatedAt, TraceParent: d.TraceParent,
+			ReplayOf: d.ReplayOf,
 		}
 		updated, next := d.UpdatedAt, d.NextAttemptAt
 		rv := r.encode()

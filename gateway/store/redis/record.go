@@ -23,6 +23,7 @@ type deliveryRec struct {
 	Body        []byte    `json:"body"`
 	CreatedAt   time.Time `json:"created_at"`
 	TraceParent string    `json:"traceparent,omitempty"`
+	ReplayOf    string    `json:"replay_of,omitempty"`
 }
 
 // recFormat is the first byte of a binary delivery record (older ones are
@@ -39,7 +40,12 @@ func (r *deliveryRec) encode() []byte {
 		b = codec.AppendString(b, s)
 	}
 	b = codec.AppendTime(b, r.CreatedAt)
-	return codec.AppendString(b, string(r.Body))
+	b = codec.AppendString(b, string(r.Body))
+	if r.ReplayOf != "" {
+		// Optional, last: records without it read alike.
+		b = codec.AppendString(b, r.ReplayOf)
+	}
+	return b
 }
 
 // decode reads a record written by encode, or an older JSON one.
@@ -56,6 +62,7 @@ func (r *deliveryRec) decode(v []byte) error {
 	}
 	r.CreatedAt = d.Time()
 	r.Body = []byte(d.String())
+	r.ReplayOf = d.Optional()
 	return d.Done()
 }
 
@@ -83,7 +90,7 @@ func decodeDelivery(vals []any) (*store.Delivery, error) {
 	}
 	d := &store.Delivery{
 		ID: r.ID, EventID: r.EventID, Source: r.Source, EventType: r.EventType, Route: r.Route,
-		Destination: r.Destination, Body: r.Body, CreatedAt: r.CreatedAt, TraceParent: r.TraceParent,
+		Destination: r.Destination, Body: r.Body, CreatedAt: r.CreatedAt, TraceParent: r.TraceParent, ReplayOf: r.ReplayOf,
 		Status:     store.Status(str(1)),
 		LastError:  str(6),
 		DeadReason: str(7),

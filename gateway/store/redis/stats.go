@@ -29,6 +29,26 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]store.Destination
 // (…:hr:HOUR) for each hour no window starts inside, else the minutes'
 // (…:m:MINUTE). A day's window reads about 25 hashes per destination.
 func (s *Store) StatsWindows(ctx context.Context, sinces []time.Time) ([][]store.DestinationStats, error) {
+	sb, err := s.statsBuilder(ctx, sinces)
+	if err != nil {
+		return nil, err
+	}
+	return sb.Windows(), nil
+}
+
+// StatsMinutes returns each destination's attempt figures of the n
+// minutes from since's, read as StatsWindows reads them (each minute's
+// hash).
+func (s *Store) StatsMinutes(ctx context.Context, since time.Time, n int) (map[string][]store.MinuteStats, error) {
+	sb, err := s.statsBuilder(ctx, store.MinuteSinces(since, n))
+	if err != nil {
+		return nil, err
+	}
+	return sb.Minutes(), nil
+}
+
+// statsBuilder reads the figures of the windows starting at sinces.
+func (s *Store) statsBuilder(ctx context.Context, sinces []time.Time) (*store.StatsBuilder, error) {
 	const op = "stats"
 	if err := s.usable(ctx); err != nil {
 		return nil, s.wrap(op, err)
@@ -43,7 +63,7 @@ func (s *Store) StatsWindows(ctx context.Context, sinces []time.Time) ([][]store
 	}
 	sb := store.NewStatsBuilder(sinces)
 	if len(dests) == 0 {
-		return sb.Windows(), nil
+		return sb, nil
 	}
 	from := "-inf"
 	if m := sb.EarliestMinute(); m > -1<<53 {
@@ -110,7 +130,7 @@ func (s *Store) StatsWindows(ctx context.Context, sinces []time.Time) ([][]store
 			sb.Minute(sp.dest, sp.first, &f)
 		}
 	}
-	return sb.Windows(), nil
+	return sb, nil
 }
 
 // floorDiv is a/b rounded down.

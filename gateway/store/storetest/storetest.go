@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeliveriesPagination", testDeliveriesPagination},
 		{"DeliveriesLimit", testDeliveriesLimit},
 		{"DeliveriesPaginationWhileAccepting", testPaginationWhileAccepting},
+		{"EventsListing", testEventsListing},
+		{"ReplayFields", testReplayFields},
 		{"Retry", testRetry},
 		{"Replay", testReplay},
 		{"RequeueRacesClaim", testRequeueRacesClaim},
@@ -55,6 +57,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Stats", testStats},
 		{"StatsCounts", testStatsCounts},
 		{"StatsMinutes", testStatsMinutes},
+		{"Pauses", testPauses},
+		{"StatsMinutesChart", testStatsMinutesChart},
 		{"Ping", testPing},
 		{"Closed", testClosed},
 	}

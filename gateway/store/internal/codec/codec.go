@@ -54,7 +54,13 @@ func EncodeEvent(e *store.Event) []byte {
 		b = AppendString(b, id)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.Body)))
-	return append(b, e.Body...)
+	b = append(b, e.Body...)
+	if e.ReplayOf != "" {
+		// Optional fields follow the body; records without them are
+		// those of earlier versions, read alike.
+		b = AppendString(b, e.ReplayOf)
+	}
+	return b
 }
 
 // DecodeEvent decodes an event record, binary or (older) JSON. The body is
@@ -85,6 +91,7 @@ func DecodeEvent(v []byte, e *store.Event) error {
 		}
 	}
 	e.Body = []byte(r.String())
+	e.ReplayOf = r.Optional()
 	return r.Done()
 }
 
@@ -169,6 +176,20 @@ func (r *Reader) Time() time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n).UTC()
+}
+
+// Optional reads a string field that records gained after their first
+// version: at the end, written only when not empty, so a record without
+// it reads as "" and an empty one written is an error.
+func (r *Reader) Optional() string {
+	if r.err != nil || len(r.B) == 0 {
+		return ""
+	}
+	s := r.String()
+	if s == "" && r.err == nil {
+		r.err = errors.New("an empty optional field")
+	}
+	return s
 }
 
 // Done reports the first error, or bytes left after the record.

@@ -1,0 +1,139 @@
+package admin_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/hookgate/hookgate/gateway/ids"
+	"github.com/hookgate/hookgate/gateway/store"
+)
+
+// TestEventsSearchAndReplayInBrowser drives the events page in headless
+// Chromium with the real delivery engine: events stored while no route
+// took them are found with the search box, a bad expression is shown with
+// its column, and Replay (after its confirmation page, which counts per
+// destination) delivers them through the current routes.
+func TestEventsSearchAndReplayInBrowser(t *testing.T) {
+	exe := chromium(t)
+	f := newFixture(t, fixtureOpts{token: fxToken, engine: true})
+	now := time.Now().UTC()
+	var refunded []string
+	for i, status := range []string{"refunded", "paid", "refunded"} {
+		at := now.Add(time.Duration(i-10) * time.Minute)
+		ev := &store.Event{ID: ids.New(ids.Event, at), Source: "shop", EventType: "order.created", ReceivedAt: at,
+			Headers: map[string]string{"content-type": "application/json"},
+			Body: fmt.Appendf(nil, `{"type":"order.created","status":%q,"amount":%d,"customer":{"id":"c%d","vip":false},"items":[{"sku":"a"}],"at":"2026-01-01T00:00:00Z"}`,
+				status, 10+i, i)}
+		if _, err := f.st.Accept(context.Background(), ev, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if status == "refunded" {
+			refunded = append(refunded, ev.ID)
+		}
+	}
+
+	bound, cancelBound := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancelBound()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true), chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(bound, opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	count := func(sel string) int {
+		t.Helper()
+		n, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll(sel), chromedp.AtLeast(0)))
+		if err != nil {
+			t.Fatalf("nodes %s: %v", sel, err)
+		}
+		return len(n)
+	}
+
+	do("log in", chromedp.Navigate(f.url+"/events"), chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.SendKeys(chromedp.CSS("#token"), fxToken), chromedp.Click(chromedp.CSS("#login")),
+		chromedp.WaitVisible(chromedp.CSS("#search")))
+	if n := count("tr.event"); n != 3 {
+		t.Errorf("the events page lists %d events, want 3", n)
+	}
+
+	do("a bad filter", chromedp.SendKeys(chromedp.CSS("#filter"), "status =="), chromedp.Click(chromedp.CSS("#search-button")),
+		chromedp.WaitVisible(chromedp.CSS("#error")))
+	if e := text("#error"); !strings.Contains(e, "column 9") {
+		t.Errorf("error: %q", e)
+	}
+
+	do("search", chromedp.SetValue(chromedp.CSS("#filter"), "status == 'refunded' && $source == 'shop'"),
+		chromedp.Click(chromedp.CSS("#search-button")), chromedp.WaitVisible(chromedp.CSS("#replay-matching")))
+	if n := count("tr.event"); n != 2 {
+		t.Errorf("the search lists %d events, want 2", n)
+	}
+	for _, id := range refunded {
+		if count(`tr.event[data-id="`+id+`"]`) != 1 {
+			t.Errorf("%s is not listed", id)
+		}
+	}
+
+	do("replay: the confirmation", chromedp.Click(chromedp.CSS("#replay-matching")), chromedp.WaitVisible(chromedp.CSS("#replay-confirm")))
+	if s := text("#replay-summary"); !strings.Contains(s, "2 events match") || !strings.Contains(s, "4") {
+		t.Errorf("summary: %q", s)
+	}
+	if got := text(`#replay-destinations tr[data-destination="orders"]`); !strings.Contains(got, "2") {
+		t.Errorf("orders row: %q", got)
+	}
+	if len(f.orders.got())+len(f.bill.got()) != 0 {
+		t.Fatal("the confirmation page sent something")
+	}
+	do("replay: confirmed", chromedp.Click(chromedp.CSS("#replay-confirm")), chromedp.WaitVisible(chromedp.CSS("#notice")))
+	if n := text("#notice"); !strings.Contains(n, "Replayed 2 events as 4 new deliveries") {
+		t.Errorf("notice: %q", n)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(f.orders.got()) < 2 || len(f.bill.got()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("orders got %d, billing %d after 30s; want 2 each", len(f.orders.got()), len(f.bill.got()))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, h := range f.orders.got() {
+		if !strings.Contains(string(h.body), `"state":"refunded"`) {
+			t.Errorf("orders got %s", h.body)
+		}
+	}
+	// A new delivery names what it replays (here the event: it had none).
+	page, err := f.st.Deliveries(context.Background(), store.Query{Destination: "orders"})
+	if err != nil || len(page.Deliveries) != 2 {
+		t.Fatalf("orders deliveries: %v %v", page.Deliveries, err)
+	}
+	do("open a replayed delivery", chromedp.Navigate(f.url+"/deliveries/"+page.Deliveries[0].ID), chromedp.WaitVisible(chromedp.CSS("#replay-of")))
+	if of := text("#replay-of"); of != refunded[0] && of != refunded[1] {
+		t.Errorf("the delivery replays %q, want one of %v", of, refunded)
+	}
+	// The copies stay out of the search.
+	do("search again", chromedp.Navigate(f.url+"/events"), chromedp.WaitVisible(chromedp.CSS("#search")))
+	if n := count("tr.event"); n != 3 {
+		t.Errorf("after the replay the events page lists %d events, want 3", n)
+	}
+}

@@ -1,0 +1,93 @@
+package admin_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+)
+
+type destinationsAnswer struct {
+	Destinations []destinationAnswer `json:"destinations"`
+}
+
+type destinationAnswer struct {
+	Name           string     `json:"name"`
+	URL            string     `json:"url"`
+	State          string     `json:"state"`
+	Concurrency    int        `json:"concurrency"`
+	MaxConcurrency int        `json:"max_concurrency"`
+	PausedAt       *time.Time `json:"paused_at"`
+}
+
+func (a destinationsAnswer) find(name string) *destinationAnswer {
+	for i := range a.Destinations {
+		if a.Destinations[i].Name == name {
+			return &a.Destinations[i]
+		}
+	}
+	return nil
+}
+
+// TestPauseAndResumeAPI: GET /api/destinations lists every destination of
+// the config with its state and concurrency (and no secret of its URL);
+// POST …/pause makes it paused, in the store and in the engine at once;
+// …/resume closes it; an unknown name is a 404.
+func TestPauseAndResumeAPI(t *testing.T) {
+	f := newFixture(t, fixtureOpts{token: fxToken, engine: true})
+	list := func() destinationsAnswer {
+		t.Helper()
+		code, raw := call(t, http.MethodGet, f.url+"/api/destinations", fxToken, "")
+		noSecrets(t, "GET /api/destinations", raw)
+		var a destinationsAnswer
+		if code != http.StatusOK || json.Unmarshal(raw, &a) != nil {
+			t.Fatalf("GET /api/destinations: %d %s", code, raw)
+		}
+		return a
+	}
+	a := list()
+	if len(a.Destinations) != len(f.cfg.Destinations) {
+		t.Fatalf("%d destinations listed, want the config's %d", len(a.Destinations), len(f.cfg.Destinations))
+	}
+	o := a.find("orders")
+	if o == nil || o.State != "closed" || o.Concurrency < 1 || o.Concurrency != o.MaxConcurrency || o.PausedAt != nil {
+		t.Fatalf("orders: %+v, want closed at its max_concurrency", o)
+	}
+
+	code, raw := call(t, http.MethodPost, f.url+"/api/destinations/orders/pause", fxToken, "")
+	var d destinationAnswer
+	if code != http.StatusOK || json.Unmarshal(raw, &d) != nil || d.State != "paused" || d.PausedAt == nil {
+		t.Fatalf("pause: %d %s", code, raw)
+	}
+	if o := list().find("orders"); o.State != "paused" {
+		t.Fatalf("after pause: %+v", o)
+	}
+	if b := list().find("billing"); b == nil || b.State != "closed" {
+		t.Fatalf("pausing orders changed billing: %+v", b)
+	}
+	// The engine applied it at once: nothing is attempted.
+	_, ids := f.seed(t, time.Now(), "order.created", "orders")
+	time.Sleep(300 * time.Millisecond) // several of the engine's 50ms polls
+	if n := len(f.orders.got()); n != 0 {
+		t.Fatalf("a paused destination was attempted %d times", n)
+	}
+
+	code, raw = call(t, http.MethodPost, f.url+"/api/destinations/orders/resume", fxToken, "")
+	d = destinationAnswer{}
+	if code != http.StatusOK || json.Unmarshal(raw, &d) != nil || d.State != "closed" || d.PausedAt != nil {
+		t.Fatalf("resume: %d %s", code, raw)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(f.orders.got()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery %s not attempted after resume", ids[0])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	for _, path := range []string{"/api/destinations/nope/pause", "/api/destinations/nope/resume"} {
+		if code, raw := call(t, http.MethodPost, f.url+path, fxToken, ""); code != http.StatusNotFound {
+			t.Errorf("POST %s: %d %s, want 404", path, code, raw)
+		}
+	}
+}
