@@ -342,7 +342,18 @@ route "all" {
 	}
 
 	// No broker password anywhere the admin API or the logs show.
-	for _, p := range []string{"/api/config", "/api/deliveries?status=delivered", "/api/stats", "/"} {
+	var listed struct {
+		Destinations []struct{ Name, Kind, Target, State string }
+	}
+	if code := api(t, "GET", base+"/api/destinations", adminToken, &listed); code != 200 || len(listed.Destinations) != 4 {
+		t.Fatalf("GET /api/destinations: %d %+v", code, listed)
+	}
+	for _, d := range listed.Destinations {
+		if d.Kind == "" || !strings.Contains(d.Target, d.Kind+" ") || d.State != "closed" || strings.Contains(d.Target, "redis-pw-e2e") {
+			t.Errorf("GET /api/destinations: %+v", d)
+		}
+	}
+	for _, p := range []string{"/api/destinations", "/api/deliveries?status=delivered", "/api/stats", "/"} {
 		req, _ := http.NewRequest("GET", base+p, nil)
 		req.Header.Set("Authorization", "Bearer "+adminToken)
 		resp, err := http.DefaultClient.Do(req)
