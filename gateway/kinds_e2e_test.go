@@ -44,6 +44,11 @@ func (b *kindBrokers) restart(t *testing.T) {
 	b.nats.Restart()
 	b.redis.Restart()
 	b.rabbit.Restart(t)
+	// As a consumer does when it reconnects, declare the queue and its
+	// binding again (idempotent). Once in ten runs the node came back
+	// without the binding for a while after a SIGKILL; the messages it
+	// confirmed before the kill must still be in the queue.
+	brokertest.RabbitQueue(t, b.rabbit.URL(), "creator", "crm", "events")
 	b.kafka = brokertest.StartKafka(t, b.kafkaDir, b.kafkaPort, "creator-events")
 }
 
