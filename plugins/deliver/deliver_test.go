@@ -103,6 +103,15 @@ type received struct {
 	key     string
 }
 
+// index is ms by webhook-id.
+func index(ms []brokertest.Message) map[string]received {
+	out := make(map[string]received, len(ms))
+	for _, m := range ms {
+		out[m.Headers["webhook-id"]] = received{body: m.Body, headers: m.Headers, key: m.Key}
+	}
+	return out
+}
+
 // checkReceived checks that every message of ns is in got (by webhook-id)
 // with its body and every header it was sent with (webhook-id, the event
 // type, traceparent, the destination's headers, the signature).

@@ -4,74 +4,23 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
-	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/hookgate/hookgate/plugins/deliver/brokertest"
 )
 
-// rabbitSetup declares the direct exchange ex and a durable queue q bound
-// to it with key.
-func rabbitSetup(t *testing.T, url, ex, q, key string) {
-	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ch.ExchangeDeclare(ex, "direct", true, false, false, false, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := ch.QueueBind(q, key, ex, false, nil); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // rabbitRead takes every message of queue q, by webhook-id, and checks
-// each is persistent with the delivery id as its message id.
+// each is persistent with the delivery id as its message id and the event
+// type as its type.
 func rabbitRead(t *testing.T, url, q string) (map[string]received, int) {
 	t.Helper()
-	var conn *amqp.Connection
-	var err error
-	deadline := time.Now().Add(60 * time.Second)
-	for conn, err = amqp.Dial(url); err != nil && time.Now().Before(deadline); conn, err = amqp.Dial(url) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]received{}
-	n := 0
-	for {
-		m, ok, err := ch.Get(q, true)
-		if err != nil {
-			t.Fatal(err)
+	ms := brokertest.ReadRabbit(t, url, q)
+	for _, m := range ms {
+		h := m.Headers
+		if h["message-id"] != h["webhook-id"] || h["delivery-mode"] != "persistent" || h["type"] != "creator_insights" {
+			t.Errorf("message %q: properties %v", h["webhook-id"], h)
 		}
-		if !ok {
-			return got, n
-		}
-		n++
-		h := map[string]string{}
-		for k, v := range m.Headers {
-			s, _ := v.(string)
-			h[k] = s
-		}
-		if m.MessageId != h["webhook-id"] || m.DeliveryMode != amqp.Persistent || m.Type != "creator_insights" {
-			t.Errorf("message %q: message id %q, delivery mode %d, type %q", h["webhook-id"], m.MessageId, m.DeliveryMode, m.Type)
-		}
-		got[h["webhook-id"]] = received{body: m.Body, headers: h}
 	}
+	return index(ms), len(ms)
 }
 
 // TestRabbitMQDelivers: confirmed messages are read back from the bound
@@ -79,7 +28,7 @@ func rabbitRead(t *testing.T, url, q string) (map[string]received, int) {
 // returned and the attempt fails (to retry), never counted delivered.
 func TestRabbitMQDelivers(t *testing.T) {
 	r := sharedRabbit(t)
-	rabbitSetup(t, r.URL(), "creator", "crm", "events")
+	brokertest.RabbitQueue(t, r.URL(), "creator", "crm", "events")
 	d := build(t, "rabbitmq", map[string]any{"url": r.URL(), "exchange": "creator", "routing_key": "events"})
 	deliverAll(t, d, 20)
 	got, n := rabbitRead(t, r.URL(), "crm")
@@ -111,7 +60,7 @@ func TestRabbitMQMissingExchange(t *testing.T) {
 	if s.Err == "" || s.Permanent {
 		t.Fatalf("publish to a missing exchange: %+v", s)
 	}
-	rabbitSetup(t, r.URL(), "later", "later_q", "k")
+	brokertest.RabbitQueue(t, r.URL(), "later", "later_q", "k")
 	deliverAll(t, d, 1)
 }
 
@@ -130,7 +79,7 @@ func TestRabbitMQPassword(t *testing.T) {
 // and the destination reconnected by itself.
 func TestRabbitMQBrokerRestart(t *testing.T) {
 	r := sharedRabbit(t)
-	rabbitSetup(t, r.URL(), "restart", "restart_q", "events")
+	brokertest.RabbitQueue(t, r.URL(), "restart", "restart_q", "events")
 	d := build(t, "rabbitmq", map[string]any{"url": r.URL(), "exchange": "restart", "routing_key": "events"})
 	const n = 200
 	acked, failed := underOutage(t, d, n, r.Kill, func() { r.Restart(t) })

@@ -4,39 +4,16 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/plugins/deliver/brokertest"
 )
 
 // redisRead reads the whole stream key, by webhook-id.
 func redisRead(t *testing.T, url, key string) (map[string]received, int) {
 	t.Helper()
-	opts, _ := redis.ParseURL(url)
-	c := redis.NewClient(opts)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	entries, err := c.XRange(ctx, key, "-", "+").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]received{}
-	for _, e := range entries {
-		h := map[string]string{}
-		var body []byte
-		for k, v := range e.Values {
-			if k == "body" {
-				body = []byte(v.(string))
-				continue
-			}
-			h[k] = v.(string)
-		}
-		got[h["webhook-id"]] = received{body: body, headers: h}
-	}
-	return got, len(entries)
+	ms := brokertest.ReadRedisStream(t, url, key)
+	return index(ms), len(ms)
 }
 
 // TestRedisStreamDelivers: entries appended with XADD are read back with

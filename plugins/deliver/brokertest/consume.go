@@ -2,7 +2,6 @@ package brokertest
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -219,21 +218,4 @@ func ReadRabbit(tb testing.TB, url, q string) []Message {
 		}
 		out = append(out, m)
 	}
-}
-
-// ByID indexes ms by their webhook-id header (case as written).
-func ByID(ms []Message) map[string]Message {
-	out := make(map[string]Message, len(ms))
-	for _, m := range ms {
-		id := m.Headers["webhook-id"]
-		if id == "" {
-			for k, v := range m.Headers {
-				if strings.EqualFold(k, "webhook-id") {
-					id = v
-				}
-			}
-		}
-		out[id] = m
-	}
-	return out
 }
