@@ -225,3 +225,28 @@ route "r" {
 		t.Fatalf("a key over a transformed body: %s", diags.Error())
 	}
 }
+
+// TestNATSClusterURL: several comma-separated server URLs load, each is
+// checked, and the password of any never shows.
+func TestNATSClusterURL(t *testing.T) {
+	src := func(url string) string {
+		return `destination "d" {
+  nats {
+    url     = "` + url + `"
+    subject = "s"
+  }
+}
+`
+	}
+	cfg, diags := loader(nil).LoadBytes([]byte(src("nats://a:pw-one@127.0.0.1:4222, nats://a:pw-two@127.0.0.1:4223")), "config.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if shown := cfg.Destination("d").Shown(); strings.Contains(shown, "pw-") || shown != "nats nats://redacted@127.0.0.1:4222 s" {
+		t.Errorf("shown as %q", shown)
+	}
+	_, diags = loader(nil).LoadBytes([]byte(src("nats://127.0.0.1:4222,http://b:pw-three@127.0.0.1:80")), "config.hcl")
+	if !diags.HasErrors() || strings.Contains(diags.Error(), "pw-three") {
+		t.Errorf("a second URL of the wrong scheme: %v", diags)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,16 +53,15 @@ var (
 
 func newNATS(v spec.Values) (*NATS, error) {
 	raw := v.Secret("url").Reveal()
-	first := raw
-	for i := range len(raw) {
-		if raw[i] == ',' {
-			first = raw[:i]
-			break
+	urls := strings.Split(raw, ",")
+	var scrub scrubber
+	for _, u := range urls {
+		if _, err := checkURL("url", strings.TrimSpace(u), "nats", "tls"); err != nil {
+			return nil, err
 		}
+		scrub = append(scrub, newScrubber(strings.TrimSpace(u))...)
 	}
-	if _, err := checkURL("url", first, "nats", "tls"); err != nil {
-		return nil, err
-	}
+	first := strings.TrimSpace(urls[0])
 	subject := v.String("subject")
 	if subject == "" || containsAny(subject, " \t\r\n*>") {
 		return nil, spec.Errorf("subject", "%q is not a subject to publish to: no spaces and no wildcards (* or >)", subject)
@@ -70,7 +70,7 @@ func newNATS(v spec.Values) (*NATS, error) {
 		url:     raw,
 		subject: subject,
 		target:  urlTarget(plugins.Target{System: "nats", Name: subject}, first, 4222),
-		scrub:   newScrubber(first),
+		scrub:   scrub,
 	}, nil
 }
 
