@@ -1,10 +1,11 @@
 // Package plugins is hookgate's plugin registry and the contracts of each
 // plugin kind: verifiers check inbound webhooks (`verify "hmac" {...}` in a
 // source), signers sign outbound deliveries (`sign "standard_webhooks" {...}`
-// in a destination).
+// in a destination), destination kinds deliver them to a broker instead of
+// an HTTP URL (`nats {...}` in a destination; destination.go).
 //
 // Each plugin is one file in a kind's package (plugins/verify,
-// plugins/sign) that registers itself in init() with a namespaced name
+// plugins/sign, plugins/deliver) that registers itself in init() with a namespaced name
 // ("verify.hmac"), a spec of its block body and a constructor. The spec drives
 // strict decoding, validation and the generated reference docs. Import
 // plugins/standard to register every built-in plugin.

@@ -3,9 +3,12 @@
 #
 #   ./scripts/bench.sh [-n N] [-c C] [-rounds R] [SUITE...]
 #
-# SUITE is any of embedded, redis, tracing, ordering (default: the first
-# three; ordering runs the embedded and Redis configs with and without an
-# ordering block over 1,000 keys, alternated). Each round
+# SUITE is any of embedded, redis, tracing, ordering, kinds (default: the
+# first three). ordering runs the embedded and Redis configs with and
+# without an ordering block over 1,000 keys, alternated. kinds runs one
+# destination of each kind that is not HTTP (nats with JetStream,
+# redis_stream, kafka on franz-go's kfake, rabbitmq) beside the HTTP one,
+# bench reading the messages back from the broker (-consume). Each round
 # runs the bare relay first (in bench's process, then in one of its own)
 # and then every gateway configuration of the
 # suite, alternated, so a machine that gets busier or quieter affects them
@@ -14,7 +17,8 @@
 # delivered/s, its ratio to the relay of the same round, and the CPU the
 # gateway process (and Jaeger, for tracing) used per event, read from
 # /proc/PID/stat. Needs Linux, redis-server for `redis` and Jaeger
-# all-in-one for `tracing` (scripts/test.sh installs both).
+# all-in-one for `tracing`, nats-server, rabbitmq-server and redis-server for
+# `kinds` (scripts/test.sh installs them).
 set -euo pipefail
 
 n=20000
@@ -26,8 +30,8 @@ while [[ $# -gt 0 ]]; do
 	-n) n=$2; shift 2 ;;
 	-c) c=$2; shift 2 ;;
 	-rounds) rounds=$2; shift 2 ;;
-	embedded | redis | tracing | ordering) suites+=("$1"); shift ;;
-	*) echo "usage: $0 [-n N] [-c C] [-rounds R] [embedded|redis|tracing|ordering]..." >&2; exit 2 ;;
+	embedded | redis | tracing | ordering | kinds) suites+=("$1"); shift ;;
+	*) echo "usage: $0 [-n N] [-c C] [-rounds R] [embedded|redis|tracing|ordering|kinds]..." >&2; exit 2 ;;
 	esac
 done
 [[ ${#suites[@]} -gt 0 ]] || suites=(embedded redis tracing)
@@ -36,6 +40,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 pids=()
 cleanup() {
+	# The RabbitMQ node runs in a session of its own: stop its whole group.
+	[[ -n ${rabbit_pid:-} ]] && kill -- -"$rabbit_pid" 2>/dev/null || true
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$work"
@@ -130,6 +136,8 @@ gateway() {
 	shift 2; shift $(( $# < 2 ? $# : 2 ))
 	local args=("$@")
 	[[ ${#args[@]} -gt 0 ]] || args=(-n "$n" -c "$c")
+	local consume=()
+	[[ -n ${BENCH_CONSUME:-} ]] && consume=(-consume "$BENCH_CONSUME")
 	local dir="$work/run-${name//[^a-z0-9.]/-}"
 	rm -rf "$dir" && mkdir -p "$dir"
 	# The store's path is relative to the config's folder: a copy in an
@@ -148,7 +156,7 @@ gateway() {
 	[[ -n $extra ]] && e0=$(cpu_ticks "$extra")
 	[[ $extra_name == redis-server ]] && redis-cli -p "$redis_port" config resetstat >/dev/null
 	out=$(cd "$dir" && BENCH_LISTEN=$listen "$hg" bench -config "$cfg" -source bench -url "http://$listen/in/bench" \
-		"${args[@]}" -json "$event" 2>/dev/null)
+		"${args[@]}" "${consume[@]}" -json "$event" 2>/dev/null)
 	t1=$(cpu_ticks "$pid")
 	[[ -n $extra ]] && e1=$(cpu_ticks "$extra")
 	kill "$pid" && wait "$pid" 2>/dev/null || true
@@ -190,6 +198,17 @@ ordered() {
 ordered "$work/embedded.hcl" "$work/embedded-ordered.hcl"
 ordered "$work/redis.hcl" "$work/redis-ordered.hcl"
 
+# kind_config KIND BLOCK: the embedded config with its destination "sink"
+# replaced by a destination of KIND whose kind block is BLOCK.
+kind_config() {
+	python3 - "$work/embedded.hcl" "$1" "$2" >"$work/kind-$1.hcl" <<'PY'
+import re, sys
+src, kind, block = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
+dest = 'destination "sink" {\n  %s {\n%s\n  }\n}' % (kind, block)
+print(re.sub(r'(?ms)^destination "sink" \{.*?^\}', lambda m: dest, src))
+PY
+}
+
 jaeger_pid=""
 redis_pid=""
 redis_port=""
@@ -227,6 +246,55 @@ for s in "${suites[@]}"; do
 			printf '\ntelemetry {\n  otlp_endpoint = "%s"\n  sample_ratio  = %s\n}\n' "$otlp" "$r" >>"$work/trace-$r.hcl"
 		done
 		;;
+	kinds)
+		# nats-server with JetStream on a store of its own.
+		nats_port=$(free_port)
+		nats-server -a 127.0.0.1 -p "$nats_port" -js -sd "$work/jetstream" >"$work/nats.log" 2>&1 &
+		pids+=("$!")
+		# A Redis for the stream (append-only, fsync every second as the
+		# redis suite's).
+		kredis_port=$(free_port)
+		redis-server --port "$kredis_port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
+			--dir "$work" --appendfilename kinds.aof --logfile "$work/kinds-redis.log" &
+		pids+=("$!")
+		# Kafka: franz-go's kfake (no Kafka broker is packaged for Debian).
+		(cd "$root" && go build -o "$work/kfake" ./scripts/kfake)
+		kafka_port=$(free_port)
+		"$work/kfake" -port "$kafka_port" -topic creator-events >"$work/kfake.log" 2>&1 &
+		pids+=("$!")
+		# A private RabbitMQ node: its own epmd, cookie, home and database.
+		epmd_port=$(free_port)
+		epmd -port "$epmd_port" -address 127.0.0.1 &
+		pids+=("$!")
+		amqp_port=$(free_port)
+		mkdir -p "$work/rabbit/home" && echo "HOOKGATEBENCH$RANDOM$RANDOM" >"$work/rabbit/home/.erlang.cookie" && chmod 400 "$work/rabbit/home/.erlang.cookie"
+		echo '[].' >"$work/rabbit/enabled_plugins"
+		rabbit=/usr/lib/rabbitmq/bin/rabbitmq-server
+		[[ -x $rabbit ]] || rabbit=rabbitmq-server
+		HOME="$work/rabbit/home" ERL_EPMD_PORT=$epmd_port ERL_EPMD_ADDRESS=127.0.0.1 RABBITMQ_NODENAME=hookgatebench$amqp_port@localhost \
+			RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$amqp_port RABBITMQ_DIST_PORT=$(free_port) \
+			RABBITMQ_MNESIA_BASE="$work/rabbit/mnesia" RABBITMQ_LOG_BASE="$work/rabbit/log" RABBITMQ_LOGS="$work/rabbit/log/rabbit.log" \
+			RABBITMQ_ENABLED_PLUGINS_FILE="$work/rabbit/enabled_plugins" RABBITMQ_PLUGINS_EXPAND_DIR="$work/rabbit/expand" \
+			RABBITMQ_PID_FILE="$work/rabbit/pid" RABBITMQ_CONFIG_FILE="$work/rabbit/rabbitmq" \
+			RABBITMQ_ADVANCED_CONFIG_FILE="$work/rabbit/advanced.config" RABBITMQ_CONF_ENV_FILE="$work/rabbit/env.conf" \
+			setsid "$rabbit" >"$work/rabbit.log" 2>&1 &
+		rabbit_pid=$!
+		pids+=("$rabbit_pid")
+		for p in "$nats_port" "$kredis_port" "$kafka_port"; do
+			for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$p") 2>/dev/null && break; sleep 0.1; done
+		done
+		for _ in $(seq 1200); do (echo >/dev/tcp/127.0.0.1/"$amqp_port") 2>/dev/null && break; sleep 0.1; done
+		kind_config nats "    url = \"nats://127.0.0.1:$nats_port\"
+    subject = \"creator.events\""
+		kind_config redis_stream "    url = \"redis://127.0.0.1:$kredis_port/0\"
+    stream = \"hookgate:bench\"
+    maxlen = 100000"
+		kind_config kafka "    brokers = [\"127.0.0.1:$kafka_port\"]
+    topic = \"creator-events\""
+		kind_config rabbitmq "    url = \"amqp://guest:guest@127.0.0.1:$amqp_port/\"
+    exchange = \"creator\"
+    routing_key = \"events\""
+		;;
 	esac
 done
 
@@ -256,6 +324,13 @@ for round in $(seq "$rounds"); do
 			gateway "embedded ordered 1k keys" "$work/embedded-ordered.hcl"
 			gateway "redis (one instance)" "$work/redis.hcl" "$redis_pid" redis-server
 			gateway "redis ordered 1k keys" "$work/redis-ordered.hcl" "$redis_pid" redis-server
+			;;
+		kinds)
+			gateway "http (embedded)" "$work/embedded.hcl"
+			BENCH_CONSUME="nats://127.0.0.1:$nats_port?subject=creator.events&stream=EVENTS" gateway "nats (JetStream)" "$work/kind-nats.hcl"
+			BENCH_CONSUME="redis://127.0.0.1:$kredis_port/0?stream=hookgate:bench" gateway "redis_stream" "$work/kind-redis_stream.hcl"
+			BENCH_CONSUME="kafka://127.0.0.1:$kafka_port?topic=creator-events" gateway "kafka (kfake)" "$work/kind-kafka.hcl"
+			BENCH_CONSUME="amqp://guest:guest@127.0.0.1:$amqp_port/?exchange=creator&routing_key=events&queue=crm" gateway "rabbitmq" "$work/kind-rabbitmq.hcl"
 			;;
 		esac
 	done

@@ -29,10 +29,14 @@ go version
 command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
 export CGO_ENABLED=1
 # Real servers the tests start on loopback: redis-server (Redis store, cluster
-# tests), Chromium (dashboard browser test), Jaeger all-in-one (tracing e2e).
+# tests, redis_stream destinations), nats-server and rabbitmq-server (nats and
+# rabbitmq destinations; Kafka is tested against franz-go's in-process kfake),
+# Chromium (dashboard browser test), Jaeger all-in-one (tracing e2e).
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 export PATH="$(go env GOPATH)/bin:$PATH"
@@ -41,6 +45,7 @@ if ! command -v all-in-one >/dev/null 2>&1; then
   go install github.com/jaegertracing/jaeger/cmd/all-in-one@v1.45.0
 fi
 redis-server --version
+nats-server --version
 chromium --version 2>/dev/null || true
 command -v all-in-one
 

@@ -764,7 +764,7 @@ func (d *dash) config(w http.ResponseWriter, r *http.Request, s session) {
 	var dests []destView
 	for _, dst := range cfg.Destinations {
 		v := destView{
-			Name: dst.Name, URL: dst.ShownURL(), Sign: dst.SignPlugin, Timeout: dst.Timeout,
+			Name: dst.Name, URL: dst.Shown(), Sign: dst.SignPlugin, Timeout: dst.Timeout,
 			MaxConcurrency: dst.MaxConcurrency, AllowPrivate: dst.AllowPrivate,
 		}
 		for k := range dst.Headers {

@@ -23,6 +23,11 @@ type Health interface {
 type destinationView struct {
 	Name string `json:"name"`
 	URL  string `json:"url"`
+	// Kind and Target describe a destination that is not HTTP (URL is
+	// empty): "nats" and "nats nats://127.0.0.1:4222 creator.events",
+	// without credentials.
+	Kind   string `json:"kind,omitempty"`
+	Target string `json:"target,omitempty"`
 	// State is closed, open, half_open or paused.
 	State          delivery.State `json:"state"`
 	Concurrency    int            `json:"concurrency"`
@@ -66,8 +71,13 @@ func (s *Server) destinations(ctx context.Context) ([]destinationView, error) {
 	}
 	out := make([]destinationView, 0, len(cfg.Destinations))
 	for _, d := range cfg.Destinations {
-		v := destinationView{Name: d.Name, URL: d.ShownURL(), State: delivery.Closed,
+		v := destinationView{Name: d.Name, State: delivery.Closed,
 			MaxConcurrency: max(d.MaxConcurrency, 1), Adaptive: d.AdaptiveConcurrency}
+		if d.Kind == "" {
+			v.URL = d.ShownURL()
+		} else {
+			v.Kind, v.Target = d.Kind, d.Shown()
+		}
 		v.Concurrency = v.MaxConcurrency
 		if h, ok := health[d.Name]; ok {
 			v.State, v.Concurrency, v.InFlight = h.State, h.Concurrency, h.InFlight

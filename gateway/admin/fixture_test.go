@@ -36,6 +36,7 @@ const (
 	fxHeaderSecret = "header-s3cret-value"
 	fxURLSecret    = "url-s3cret-value"
 	fxPathSecret   = "T0B0-p4th-s3cret" // the path of a Slack-style URL given by env()
+	fxBrokerSecret = "br0ker-pw-s3cret" // the password in a redis_stream destination's URL (#19)
 	// The provider presets' and rotation's secrets (#15).
 	fxPrevWhsecBytes = "cHJldmlvdXMtczNjcmV0LXdoc2VjLWJ5dGVz" // previous_secret of a sign block
 	fxGithubSecret   = "github-s3cret-new"                    // secrets = [...] on a preset, the first
@@ -46,7 +47,7 @@ const (
 )
 
 var fxSecrets = []string{fxToken, fxSourceSecret, fxWhsecBytes, fxHeaderSecret, fxURLSecret, fxPathSecret,
-	fxPrevWhsecBytes, fxGithubSecret, fxGithubOld, fxMetaSecret, fxMetaToken, fxTwilioToken}
+	fxPrevWhsecBytes, fxGithubSecret, fxGithubOld, fxMetaSecret, fxMetaToken, fxTwilioToken, fxBrokerSecret}
 
 // receiver is a loopback destination whose answer can be switched.
 type receiver struct {
@@ -200,6 +201,18 @@ destination "alerts" {
   allow_private = true
 }
 
+destination "audit" {
+  redis_stream {
+    url    = env("AUDIT_URL")
+    stream = "audit"
+  }
+  timeout = "2s"
+  retry {
+    schedule = ["1h"]
+    jitter   = "0%%"
+  }
+}
+
 source "github" {
   path = "/in/github"
   verify "github" { secrets = [%q, %q] }
@@ -248,6 +261,11 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	l := &config.Loader{LookupEnv: func(k string) (string, bool) {
 		if k == "ALERTS_URL" {
 			return f.bill.URL + "/services/" + fxPathSecret, true
+		}
+		if k == "AUDIT_URL" {
+			// Nothing listens on port 1: every attempt fails, and its
+			// error must not show the password.
+			return "redis://:" + fxBrokerSecret + "@127.0.0.1:1/0", true
 		}
 		return "", false
 	}}

@@ -14,7 +14,8 @@ import (
 // destination's secret (and, rotating, its previous_secret) and sent with
 // its secret header and URL; call and browser.do fail the test on any
 // configured secret in an answer: the sources' too, a preset's secrets =
-// [...], meta's verify_token and twilio's auth token among them. What the
+// [...], meta's verify_token, twilio's auth token and a redis_stream
+// destination's broker password (its test attempt failing) among them. What the
 // admin server and the delivery engine logged meanwhile is swept as well.
 func TestNoSecretInAnyAnswer(t *testing.T) {
 	f := newFixture(t, fixtureOpts{token: fxToken, engine: true})
@@ -32,10 +33,23 @@ func TestNoSecretInAnyAnswer(t *testing.T) {
 	if len(f.orders.got()) != 1 {
 		t.Fatal("the test delivery did not reach the receiver")
 	}
+	// A destination that is not HTTP, whose broker URL holds a password
+	// and is down: the attempt's error, the API and the logs show none.
+	code, raw = call(t, http.MethodPost, f.url+"/api/destinations/audit/test", fxToken, `{"type":"order.created"}`)
+	var kindTest struct {
+		ID       string `json:"id"`
+		Attempts int    `json:"attempts"`
+		Log      []struct {
+			Error string `json:"error"`
+		} `json:"attempt_log"`
+	}
+	if json.Unmarshal(raw, &kindTest); code != http.StatusOK || kindTest.Attempts != 1 || len(kindTest.Log) != 1 || kindTest.Log[0].Error == "" {
+		t.Fatalf("test delivery to the redis_stream destination: %d %s", code, raw)
+	}
 
 	for _, path := range []string{
 		"/healthz", "/readyz",
-		"/api/deliveries", "/api/deliveries?status=dead", "/api/deliveries/" + ds[0], "/api/deliveries/" + test.ID,
+		"/api/deliveries", "/api/deliveries?status=dead", "/api/deliveries/" + ds[0], "/api/deliveries/" + test.ID, "/api/deliveries/" + kindTest.ID,
 		"/api/events/" + ev, "/api/events/" + test.EventID, "/api/events", "/api/events/export", "/api/dlq/export", "/api/stats", "/api/stats?since=1h",
 		"/api/destinations",
 	} {

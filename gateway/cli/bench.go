@@ -56,7 +56,7 @@ const maxBenchEvents = 10_000_000
 // events or -duration, whichever comes first. Exit 0 when every event was
 // accepted and every expected delivery arrived.
 func benchCmd(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "bench", "[-config F] -source NAME [-url U] [-sink ADDR] [-n N] [-c C] [-rate R] [-duration D] [-expect K] [-relay] [-json] EVENT.json | -serve-relay ADDR [-sink ADDR]")
+	fs := newFlags(env, "bench", "[-config F] -source NAME [-url U] [-sink ADDR] [-consume URL] [-n N] [-c C] [-rate R] [-duration D] [-expect K] [-relay] [-json] EVENT.json | -serve-relay ADDR [-sink ADDR]")
 	path := configFlag(env, fs)
 	source := fs.String("source", "", "the source to sign events for (required, except with -relay or -url, where events go unsigned without it)")
 	target := fs.String("url", "", "where to POST (default: the gateway's listen address and the source's path)")
@@ -70,6 +70,7 @@ func benchCmd(ctx context.Context, env *Env, args []string) int {
 	relay := fs.Bool("relay", false, "measure a minimal in-process relay instead of the gateway: this machine's ceiling")
 	serveRelay := fs.String("serve-relay", "", "only serve the relay on this address, POSTing to the -sink address, until interrupted: the ceiling measured in a process of its own (scripts/bench.sh)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
+	consume := fs.String("consume", "", "also count the messages read from this broker as deliveries (a destination that is not HTTP): nats://H:P?subject=S&stream=N, redis://H:P/0?stream=K, kafka://H:P?topic=T, amqp://U:P@H:P/?exchange=E&routing_key=K&queue=Q")
 	var headers headerFlags
 	fs.Var(&headers, "H", "an extra request header 'Key: Value' (repeatable)")
 	code, files := parseMixed(fs, args)
@@ -154,6 +155,13 @@ func benchCmd(ctx context.Context, env *Env, args []string) int {
 	}
 	defer sinkSrv.Close()
 	fmt.Fprintf(env.Stderr, "hookgate bench: sink listening on http://%s\n", sinkSrv.Addr())
+	if *consume != "" {
+		stop, err := startConsumer(ctx, *consume, b.sink)
+		if err != nil {
+			return fail(err)
+		}
+		defer stop()
+	}
 	rep := benchReport{Mode: "gateway", URL: *target, Sink: sinkSrv.Addr()}
 	if *relay {
 		r := newRelay("http://"+sinkSrv.Addr()+"/relay", *c, *timeout)
@@ -433,13 +441,19 @@ func (s *benchSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "cannot read the body"})
 		return
 	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	s.record(body, now)
+}
+
+// record counts one delivery of body that arrived at now (over HTTP, or
+// read from a broker by a -consume consumer).
+func (s *benchSink) record(body []byte, now time.Time) {
 	var stamp struct {
 		Run  string `json:"bench_run"`
 		Seq  *int   `json:"bench_seq"`
 		Sent int64  `json:"bench_sent_ns"`
 	}
 	_ = json.Unmarshal(body, &stamp) // any body counts; the stamp is optional
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

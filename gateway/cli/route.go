@@ -47,10 +47,19 @@ type routeEntry struct {
 }
 
 type destination struct {
-	Destination string            `json:"destination"`
-	URL         string            `json:"url"`
-	Headers     map[string]string `json:"headers"`
-	Body        json.RawMessage   `json:"body"`
+	Destination string `json:"destination"`
+	URL         string `json:"url,omitempty"`
+	// A destination that is not HTTP: its kind, its broker (without
+	// credentials), the subject, topic, exchange or stream, RabbitMQ's
+	// routing key and the message key.
+	Kind       string            `json:"kind,omitempty"`
+	Broker     string            `json:"broker,omitempty"`
+	Target     string            `json:"target,omitempty"`
+	RoutingKey string            `json:"routing_key,omitempty"`
+	Key        *string           `json:"key,omitempty"`
+	KeyError   string            `json:"key_error,omitempty"`
+	Headers    map[string]string `json:"headers"`
+	Body       json.RawMessage   `json:"body"`
 	// RawBody is the exact bytes sent, which the signature covers.
 	RawBody string `json:"raw_body"`
 	// Key is the ordering key, when the route orders its deliveries.
@@ -168,6 +177,10 @@ func routeCmd(_ context.Context, env *Env, args []string) int {
 				if did == "" {
 					did = ids.New(ids.Delivery, now)
 				}
+				if d.Destination.Kind != "" {
+					e.Destinations = append(e.Destinations, kindPreview(d.Destination, did, src.Name, res.EventType, now, d.Body))
+					continue
+				}
 				hdr := map[string]string{}
 				for k, v := range delivery.Headers(d.Destination, did, now, d.Body) {
 					hdr[k] = strings.Join(v, ", ")
@@ -197,4 +210,21 @@ func printRoute(env *Env, rep routeReport) int {
 		return 1
 	}
 	return 0
+}
+
+// kindPreview is the dry run's view of a message to a destination that is
+// not HTTP: where it goes, its key, headers and body.
+func kindPreview(dest *config.Destination, id, source, eventType string, now time.Time, body []byte) destination {
+	hdr, key, err := delivery.Preview(dest, id, source, eventType, now, body)
+	out := destination{
+		Destination: dest.Name, Kind: dest.Kind, Broker: dest.Target.Shown, Target: dest.Target.Name,
+		RoutingKey: dest.Target.RoutingKey, Headers: hdr, Body: json.RawMessage(body), RawBody: string(body),
+	}
+	switch {
+	case err != nil:
+		out.KeyError = err.Error()
+	case dest.Key != nil:
+		out.Key = &key
+	}
+	return out
 }

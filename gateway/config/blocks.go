@@ -184,10 +184,10 @@ var (
 		Type:       "destination",
 		Labels:     []string{"name"},
 		Repeatable: true,
-		Doc:        "A receiver: where deliveries are POSTed, signed, and how they are retried and paced.",
+		Doc:        "A receiver: where deliveries are POSTed (url) or published (a kind block: nats, kafka, rabbitmq, redis_stream), signed, and how they are retried and paced.",
 		Attrs: []spec.Attr{
-			{Name: "url", Kind: spec.String, Required: true, Example: `"https://tiktok-team.example.com/hooks"`,
-				Doc: "The receiver's http or https URL. Query values are never shown (dashboard, traces); a URL given through `env()` or `file()` is treated as a secret, shown and traced as `scheme://host/[redacted]`, for receivers whose URL path is the credential (Slack, Discord)."},
+			{Name: "url", Kind: spec.String, Example: `"https://tiktok-team.example.com/hooks"`,
+				Doc: "The receiver's http or https URL; a destination has either url or exactly one kind block (nats, kafka, rabbitmq, redis_stream: see Plugins, destination kinds). Query values are never shown (dashboard, traces); a URL given through `env()` or `file()` is treated as a secret, shown and traced as `scheme://host/[redacted]`, for receivers whose URL path is the credential (Slack, Discord)."},
 			{Name: "timeout", Kind: spec.Duration, Default: "10s", Example: `"5s"`,
 				Doc: "How long one attempt may take, from dial to the end of the response headers."},
 			{Name: "headers", Kind: spec.StringMap, Example: `{ "X-Team" = "tiktok" }`,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/hookgate/hookgate/gateway/config/spec"
 	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/plugins"
 	"github.com/hookgate/hookgate/rules"
@@ -215,6 +216,40 @@ type Destination struct {
 	// AdaptiveConcurrency adapts the attempts in flight to the receiver.
 	AdaptiveConcurrency bool
 	Range               hcl.Range
+
+	// Kind is the destination's kind block ("nats", "kafka", "rabbitmq",
+	// "redis_stream"); "" for HTTP (URL).
+	Kind string
+	// Deliverer sends the messages of a Kind destination (nil for HTTP).
+	// It is built without side effects; the delivery engine, which alone
+	// uses it, connects it on its first attempt and closes it (Config.Close
+	// does not: a reload with the same KindKey keeps the engine's).
+	Deliverer plugins.Destination
+	// Target says where a Kind destination's messages go, without secrets.
+	Target plugins.Target
+	// KindKey identifies the kind block's settings (a hash, secrets
+	// included): equal keys deliver alike.
+	KindKey string
+	// Key is the kind's key expression (Kafka's record key), evaluated over
+	// the delivered body; nil when none.
+	Key *rules.Program
+	// keySrc is Key's source, type-checked against the routes' schemas
+	// once they are compiled (checkKeys).
+	keySrc spec.ExprSource
+}
+
+// Shown is where the destination delivers as a person may see it: the URL
+// (ShownURL) or, for a kind, its system, broker and subject, topic, exchange
+// or stream, without credentials.
+func (d *Destination) Shown() string {
+	if d.Kind == "" {
+		return d.ShownURL()
+	}
+	s := d.Kind + " " + d.Target.Shown + " " + d.Target.Name
+	if d.Target.RoutingKey != "" {
+		s += " " + d.Target.RoutingKey
+	}
+	return s
 }
 
 // ShownURL is the destination's URL as the dashboard, traces and

@@ -150,6 +150,8 @@ type compiler struct {
 	suggestWork int
 	// sorted caches namesOf.
 	sorted map[string][]string
+	// destSpec caches destinationSpec.
+	destSpec *spec.Block
 	// seen holds where each name of each block type was first declared.
 	seen map[string]map[string]hcl.Range
 }
@@ -235,6 +237,7 @@ func (c *compiler) compile(body hcl.Body) hcl.Diagnostics {
 			}
 		}
 	}
+	c.checkKeys()
 	for _, b := range groups["alert"] {
 		c.alert(b, used)
 	}
@@ -675,7 +678,7 @@ func (c *compiler) destination(b *hcl.Block) {
 	if !c.checkName(b, "destination", c.declared("destination")) {
 		return
 	}
-	v, blocks := c.decode(b.Body, destinationBlock, b.DefRange)
+	v, blocks := c.decode(b.Body, c.destinationSpec(), b.DefRange)
 	d := &Destination{
 		Name:           b.Labels[0],
 		URL:            v.String("url"),
@@ -688,7 +691,7 @@ func (c *compiler) destination(b *hcl.Block) {
 	}
 	c.cfg.destByName[d.Name] = d
 	c.cfg.Destinations = append(c.cfg.Destinations, d)
-	if _, ok := v["url"]; ok {
+	if v.IsSet("url") {
 		u, err := url.Parse(d.URL)
 		switch {
 		case err != nil || u.Host == "":
@@ -743,6 +746,7 @@ func (c *compiler) destination(b *hcl.Block) {
 		d.Retry.Schedule = append(d.Retry.Schedule, dur)
 	}
 	groups := byType(blocks)
+	c.destinationKind(d, b, v, groups)
 	c.health(d, v, groups["breaker"])
 	if sb := c.single(groups["sign"], "sign"); sb != nil {
 		d.SignPlugin = sb.Labels[0]

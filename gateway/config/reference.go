@@ -66,9 +66,20 @@ time, with the line and column.
 	for _, p := range reg.All() {
 		blk := p.Block()
 		blk.Labels = []string{p.Name}
+		var ex bytes.Buffer
+		if p.Kind == plugins.KindDestination {
+			// A destination kind is a block of its own name inside a
+			// destination, instead of url.
+			fmt.Fprintf(&b, "### destination kind %s\n\n%s\n\n", p.Name, p.Doc)
+			writeAttrs(&b, blk.Attrs)
+			fmt.Fprintf(&ex, "destination \"NAME\" {\n  %s {\n", p.Name)
+			writeExample(&ex, blk.Attrs, "    ")
+			ex.WriteString("  }\n}\n")
+			fmt.Fprintf(&b, "```hcl\n%s```\n\n", hclwrite.Format(ex.Bytes()))
+			continue
+		}
 		fmt.Fprintf(&b, "### %s \"%s\"\n\n%s\n\n", p.Kind, p.Name, p.Doc)
 		writeAttrs(&b, blk.Attrs)
-		var ex bytes.Buffer
 		fmt.Fprintf(&ex, "%s \"%s\" {\n", p.Kind, p.Name)
 		writeExample(&ex, blk.Attrs, "  ")
 		ex.WriteString("}\n")

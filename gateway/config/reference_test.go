@@ -52,8 +52,17 @@ func TestReference(t *testing.T) {
 func TestReferenceExamplesLoad(t *testing.T) {
 	doc := string(config.Reference(plugins.Default))
 	examples := regexp.MustCompile("(?s)```hcl\n((verify|sign) \"[a-z_]+\" \\{.*?\\}\n)```").FindAllStringSubmatch(doc, -1)
-	if len(examples) != len(plugins.Default.All()) {
-		t.Fatalf("found %d plugin examples, want one per plugin (%d)", len(examples), len(plugins.Default.All()))
+	kinds := regexp.MustCompile("(?s)```hcl\n(destination \"NAME\" \\{\n  [a-z_]+ \\{.*?\n\\}\n)```").FindAllStringSubmatch(doc, -1)
+	if len(examples)+len(kinds) != len(plugins.Default.All()) {
+		t.Fatalf("found %d plugin examples and %d destination kinds, want one per plugin (%d)", len(examples), len(kinds), len(plugins.Default.All()))
+	}
+	for _, m := range kinds {
+		l := &config.Loader{LookupEnv: func(string) (string, bool) { return "", false }}
+		cfg, diags := l.LoadBytes([]byte(m[1]), "example.hcl")
+		if diags.HasErrors() {
+			t.Errorf("the example\n%s does not load: %s", m[1], diags.Error())
+		}
+		cfg.Close()
 	}
 	for _, m := range examples {
 		block, kind := m[1], m[2]

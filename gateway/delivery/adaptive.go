@@ -68,7 +68,7 @@ func (a *aimd) observe(max int, r result, inflight int) {
 			a.ceiling = math.Max(1, math.Floor(a.limit))
 		}
 		a.calm = 0
-	case r.Status >= 200 && r.Status < 300:
+	case r.Delivered || r.Status >= 200 && r.Status < 300:
 		if a.limit < a.ceiling {
 			a.limit = math.Min(a.ceiling, a.limit+1/a.limit)
 			return

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -26,6 +27,7 @@ import (
 	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/gateway/store"
 	"github.com/hookgate/hookgate/gateway/telemetry"
+	"github.com/hookgate/hookgate/plugins"
 )
 
 // drainLimit is how much of a response body beyond the recorded prefix is
@@ -56,6 +58,9 @@ type result struct {
 	// ErrType names the kind of transport error for the span's error.type
 	// ("timeout", "connection_refused"…; "" when none or unknown).
 	ErrType string
+	// Delivered reports that the receiver took the message (a 2xx, a
+	// broker's ack); Permanent that it refused it for good (dead at once).
+	Delivered, Permanent bool
 }
 
 // sendTraced makes one attempt of d to dest with client: it builds the
@@ -79,41 +84,52 @@ func sendTraced(ctx context.Context, tracer trace.Tracer, client *http.Client, d
 	return r
 }
 
-// sendRequest makes the attempt of sendTraced, within ctx's span.
+// sendRequest makes the attempt of sendTraced, within ctx's span: the HTTP
+// kind (httpDestination) delivers the message attempt builds.
 func sendRequest(ctx context.Context, client *http.Client, dest *config.Destination, d *store.Delivery, now func() time.Time) result {
-	r := result{At: now()}
-	// The client's transport is called directly, with the client's
-	// timeout as the request's deadline: Client.Do's redirect handling,
-	// which copies every request's headers, is never used (redirects are
-	// not followed).
-	if client.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, client.Timeout)
-		defer cancel()
-	}
-	req, err := NewRequest(ctx, dest, d.ID, r.At, d.Body)
+	return attempt(ctx, &httpDestination{client: client, dest: dest, now: now}, dest, d, now, client.Timeout)
+}
+
+// httpDestination is the HTTP destination kind: a POST of the message to
+// the destination's URL with the destination's client (SSRF guard, no
+// redirects), keeping a prefix of the answer. Delivered means a 2xx.
+type httpDestination struct {
+	client *http.Client
+	dest   *config.Destination
+	now    func() time.Time
+}
+
+var _ plugins.Destination = (*httpDestination)(nil)
+
+// Deliver POSTs m and reads the answer.
+func (h *httpDestination) Deliver(ctx context.Context, m *plugins.Outbound) plugins.Sent {
+	u, err := parseURL(h.dest.URL)
 	if err != nil {
 		// The config was validated, so this is unexpected; the message of
-		// NewRequestWithContext may name the URL, so keep only its gist.
-		r.Err = "cannot build the request: invalid destination url"
-		r.ErrType = "invalid_url"
-		r.End = now()
-		return r
+		// url.Parse may name the URL, so keep only its gist.
+		return plugins.Sent{Err: "cannot build the request: invalid destination url", ErrType: "invalid_url"}
 	}
-	if tp := telemetry.TraceParent(ctx); tp != "" {
-		req.Header.Set("traceparent", tp)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "", bytes.NewReader(m.Body))
+	if err != nil {
+		return plugins.Sent{Err: "cannot build the request: invalid destination url", ErrType: "invalid_url"}
 	}
+	// The URL is parsed once per destination URL, not per attempt; the
+	// request gets its own copy, as NewRequestWithContext would make.
+	uc := *u
+	req.URL, req.Host = &uc, u.Host
+	req.Header = m.Header
+	// The client's transport is called directly, with the client's
+	// timeout as the request's deadline (attempt set it): Client.Do's
+	// redirect handling, which copies every request's headers, is never
+	// used (redirects are not followed).
 	start := time.Now()
-	rt := client.Transport
+	rt := h.client.Transport
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
 	resp, err := rt.RoundTrip(req)
 	if err != nil {
-		r.Latency = time.Since(start)
-		r.End = now()
-		r.Err, r.ErrType = describe(err, client.Timeout), errorType(err)
-		return r
+		return plugins.Sent{Latency: time.Since(start), Err: describe(err, h.client.Timeout), ErrType: errorType(err)}
 	}
 	buf := prefixBufs.Get().(*[store.ResponsePrefix]byte)
 	n, _ := io.ReadFull(resp.Body, buf[:])
@@ -121,24 +137,21 @@ func sendRequest(ctx context.Context, client *http.Client, dest *config.Destinat
 	// the outcome: the receiver has answered.
 	io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 	resp.Body.Close()
-	r.Latency = time.Since(start)
-	r.End = now()
-	r.Status = resp.StatusCode
-	r.Response = prefix(buf[:n], n == len(buf))
+	s := plugins.Sent{Latency: time.Since(start), Status: resp.StatusCode, Response: prefix(buf[:n], n == len(buf))}
 	prefixBufs.Put(buf)
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		// Redirects are not followed (see newClient): following one would
 		// re-send a signed body to a place the config does not name.
-		r.Err = statusText(resp.StatusCode) + " (redirects are not followed)"
+		s.Err = statusText(resp.StatusCode) + " (redirects are not followed)"
 	default:
-		r.Err = statusText(resp.StatusCode)
+		s.Err = statusText(resp.StatusCode)
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		r.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), r.End)
+		s.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), h.now())
 	}
-	return r
+	return s
 }
 
 // Span attributes of hookgate's own on attempt spans (the HTTP ones are
@@ -249,7 +262,8 @@ func errorType(err error) string {
 }
 
 // decide turns an attempt's result into the delivery's outcome (SPEC,
-// Delivery): 2xx delivered; 410 dead at once; anything else retries at the
+// Delivery): 2xx (or a broker's ack) delivered; 410 or a permanent
+// refusal dead at once; anything else retries at the
 // schedule's next delay with jitter (or the receiver's Retry-After on 429
 // and 503, when longer) until the schedule is exhausted, then dead. attempts
 // is how many attempts were made before this one; rnd returns [0, 1).
@@ -263,8 +277,12 @@ func decide(policy config.Retry, attempts int, r result, rnd func() float64) sto
 		Response:   r.Response,
 	}}
 	switch {
-	case r.Status >= 200 && r.Status < 300:
+	case r.Delivered || r.Status >= 200 && r.Status < 300:
 		o.Status = store.Delivered
+		return o
+	case r.Permanent:
+		o.Status = store.Dead
+		o.DeadReason = r.Err
 		return o
 	case r.Status == http.StatusGone:
 		o.Status = store.Dead

@@ -20,6 +20,7 @@ import (
 	"github.com/hookgate/hookgate/gateway/config"
 	"github.com/hookgate/hookgate/gateway/store"
 	"github.com/hookgate/hookgate/gateway/telemetry"
+	"github.com/hookgate/hookgate/plugins"
 )
 
 // Store is what the engine needs of a store: claim due deliveries, record
@@ -478,8 +479,11 @@ type destLoop struct {
 
 // destSettings are what one destination's attempts are made with.
 type destSettings struct {
-	dest    *config.Destination
-	client  *http.Client
+	dest   *config.Destination
+	client *http.Client
+	// kind delivers the messages of a destination that is not HTTP (nil:
+	// HTTP, through client); kind.go.
+	kind    plugins.Destination
 	limiter *rate.Limiter // nil: unlimited
 	lease   time.Duration
 	max     int
@@ -521,6 +525,7 @@ func (e *Engine) settings(d *config.Destination, old *destSettings) *destSetting
 	} else {
 		s.client = newClient(d, timeout, s.max)
 	}
+	s.kind = kindOf(d, old)
 	s.lease = e.lease
 	if s.lease <= 0 {
 		s.lease = max(2*timeout+10*time.Second, time.Minute)
@@ -544,10 +549,9 @@ func (l *destLoop) update(d *config.Destination) {
 	}
 	s := l.e.settings(d, old)
 	l.set.Store(s)
-	if s.client != old.client {
-		// Attempts in flight keep theirs; its connections close once idle.
-		old.client.CloseIdleConnections()
-	}
+	// Attempts in flight keep their client; its connections close once
+	// idle.
+	retire(old, s)
 	select {
 	case l.wake <- struct{}{}:
 	default:
@@ -660,7 +664,7 @@ func (l *destLoop) takeHandoff(ctx context.Context, set *destSettings, n int) in
 // again at once while claims come back full.
 func (l *destLoop) run(ctx context.Context) {
 	defer close(l.done)
-	defer func() { l.set.Load().client.CloseIdleConnections() }()
+	defer func() { retire(l.set.Load(), nil) }()
 	defer l.attempts.Wait()
 	defer l.closeHandoff()
 	name := l.name
@@ -825,7 +829,7 @@ func (l *destLoop) start(ctx context.Context, set *destSettings, d *store.Delive
 // Complete) keeps d from being claimed again meanwhile.
 func (l *destLoop) deliver(ctx context.Context, set *destSettings, d *store.Delivery, free func()) {
 	inflight := int(l.inflight.Load())
-	r := sendTraced(ctx, l.e.tracer, set.client, set.dest, d, l.e.now)
+	r := set.send(ctx, l.e.tracer, d, l.e.now)
 	o := decide(set.dest.Retry, d.Attempts, r, l.e.rand)
 	l.observe(set, r, inflight)
 	l.recording <- struct{}{}

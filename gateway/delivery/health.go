@@ -65,7 +65,7 @@ func (h *health) started() {
 // observe notes an attempt's result; inflight is how many attempts were in
 // flight when it started. It reports whether the breaker opened.
 func (h *health) observe(set *destSettings, r result, inflight int, now time.Time) (opened bool) {
-	ok := r.Status >= 200 && r.Status < 300
+	ok := r.Delivered || r.Status >= 200 && r.Status < 300 // a broker's ack, a 2xx
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if set.dest.AdaptiveConcurrency {

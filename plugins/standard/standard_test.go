@@ -23,6 +23,7 @@ func TestEveryBuiltInIsRegistered(t *testing.T) {
 	}{
 		{plugins.KindVerify, []string{"basic_auth", "github", "hmac", "meta", "none", "shopify", "slack", "standard_webhooks", "stripe", "token", "twilio"}},
 		{plugins.KindSign, []string{"hmac", "standard_webhooks"}},
+		{plugins.KindDestination, []string{"kafka", "nats", "rabbitmq", "redis_stream"}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
@@ -84,6 +85,13 @@ func TestEveryPluginIsDocumented(t *testing.T) {
 					plugins.Checker
 				}); !ok {
 					t.Errorf("%T is not a Signer and a Checker", v)
+				}
+			case plugins.KindDestination:
+				if _, ok := v.(interface {
+					plugins.Destination
+					plugins.Targeter
+				}); !ok {
+					t.Errorf("%T is not a Destination and a Targeter", v)
 				}
 			default:
 				t.Errorf("unknown kind %q", p.Kind)
