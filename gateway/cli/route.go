@@ -62,8 +62,9 @@ type destination struct {
 	Body       json.RawMessage   `json:"body"`
 	// RawBody is the exact bytes sent, which the signature covers.
 	RawBody string `json:"raw_body"`
-	// Key is the ordering key, when the route orders its deliveries.
-	Key string `json:"key,omitempty"`
+	// OrderingKey is the ordering key, when the route orders its
+	// deliveries (Key is a Kafka destination's message key).
+	OrderingKey string `json:"ordering_key,omitempty"`
 }
 
 // routeCmd is `hookgate route [-config F] -source NAME [-H 'K: V']... EVENT.json`:
@@ -178,7 +179,9 @@ func routeCmd(_ context.Context, env *Env, args []string) int {
 					did = ids.New(ids.Delivery, now)
 				}
 				if d.Destination.Kind != "" {
-					e.Destinations = append(e.Destinations, kindPreview(d.Destination, did, src.Name, res.EventType, now, d.Body))
+					kd := kindPreview(d.Destination, did, src.Name, res.EventType, now, d.Body)
+					kd.OrderingKey = d.Key
+					e.Destinations = append(e.Destinations, kd)
 					continue
 				}
 				hdr := map[string]string{}
@@ -187,7 +190,7 @@ func routeCmd(_ context.Context, env *Env, args []string) int {
 				}
 				e.Destinations = append(e.Destinations, destination{
 					Destination: d.Destination.Name, URL: d.Destination.URL, Headers: hdr,
-					Body: json.RawMessage(d.Body), RawBody: string(d.Body), Key: d.Key,
+					Body: json.RawMessage(d.Body), RawBody: string(d.Body), OrderingKey: d.Key,
 				})
 			}
 			rep.Routes = append(rep.Routes, e)

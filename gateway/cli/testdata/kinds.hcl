@@ -42,4 +42,7 @@ destination "audit_stream" {
 route "everything" {
   source       = "ylytic"
   destinations = ["events_bus", "warehouse_topic", "crm_queue", "audit_stream"]
+  ordering {
+    key = "identifier"
+  }
 }
