@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
-	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/plugins"
 	"github.com/hookgate/hookgate/plugins/deliver/brokertest"
+	"github.com/hookgate/hookgate/secret"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // The RabbitMQ node is shared by the package's tests: it takes seconds to
@@ -158,7 +158,9 @@ func deliverAll(t *testing.T, d plugins.Destination, n int) {
 // underOutage delivers messages 0..n-1 from four workers, each retried
 // (every 50 ms, as the engine's schedule would, much faster) until the
 // broker acknowledges it. Once a third are delivered it calls stop, waits
-// until an attempt has failed, then calls restart. It returns the messages
+// until an attempt has failed, then calls restart. The second half is
+// handed to the workers only once stop has returned, so some messages are
+// always sent into the outage, however fast the first half went. It returns the messages
 // acknowledged and how many attempts failed. Bounded: every message gives
 // up after 90 s.
 func underOutage(t *testing.T, d plugins.Destination, n int, stop, restart func()) (acked []int, failed int64) {
@@ -192,15 +194,22 @@ func underOutage(t *testing.T, d plugins.Destination, n int, stop, restart func(
 			}
 		})
 	}
-	outage := make(chan struct{})
+	outage, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(outage)
 		waitFor(t, 60*time.Second, "a third of the messages delivered", func() bool { return delivered.Load() >= int64(n/3) })
 		stop()
+		close(stopped)
 		waitFor(t, 60*time.Second, "an attempt failing while the broker is down", func() bool { return failures.Load() > 0 })
 		restart()
 	}()
 	for i := range n {
+		if i == n/2 {
+			select {
+			case <-stopped:
+			case <-outage: // waiting for the first third failed
+			}
+		}
 		work <- i
 	}
 	close(work)
