@@ -22,7 +22,7 @@ COPY . .
 # come from these arguments; empty, `hookgate version` says "dev".
 ARG VERSION=""
 ARG COMMIT=""
-RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X github.com/hookgate/hookgate/gateway/buildinfo.Version=${VERSION} -X github.com/hookgate/hookgate/gateway/buildinfo.Commit=${COMMIT}" -o /out/hookgate .
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X github.com/hookgate/hookgate/internal/buildinfo.Version=${VERSION} -X github.com/hookgate/hookgate/internal/buildinfo.Commit=${COMMIT}" -o /out/hookgate .
 # The store's folder, owned by the image's non-root user (65532, "nonroot"),
 # so that a fresh volume mounted there is writable.
 RUN mkdir -p /out/var/lib/hookgate

@@ -7,7 +7,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/hookgate/hookgate/gateway/cli"
+	"github.com/hookgate/hookgate/internal/cli"
 )
 
 func main() {

@@ -24,9 +24,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/admin"
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/telemetry"
+	"github.com/hookgate/hookgate/internal/admin"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/telemetry"
 
 	// The plugins the shipped configs use.
 	_ "github.com/hookgate/hookgate/plugins/standard"
@@ -524,7 +524,7 @@ func TestDockerignore(t *testing.T) {
 			t.Errorf(".dockerignore does not leave out %s", p)
 		}
 	}
-	for _, p := range []string{"go.mod", "go.sum", "main.go", "deploy/config.hcl", "gateway/admin/static", "gateway/config/config.go"} {
+	for _, p := range []string{"go.mod", "go.sum", "main.go", "deploy/config.hcl", "internal/admin/static", "internal/config/config.go"} {
 		if ignored(p) {
 			t.Errorf(".dockerignore leaves out %s, which the build needs", p)
 		}

@@ -14,7 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/config"
 )
 
 // The parts of the Kubernetes objects the tests read. Unknown fields are

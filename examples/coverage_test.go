@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/routing"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/routing"
 )
 
 // TestSamplesCoverEveryEventType: each event type an example's source

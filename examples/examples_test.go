@@ -31,9 +31,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 
-	"github.com/hookgate/hookgate/gateway"
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/routing"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/gateway"
+	"github.com/hookgate/hookgate/internal/routing"
 	"github.com/hookgate/hookgate/plugins"
 	_ "github.com/hookgate/hookgate/plugins/standard"
 )

@@ -14,8 +14,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/hctest"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/hctest"
 )
 
 var update = flag.Bool("update", false, "rewrite each example's tests.hctest from its README's table")

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/config"
 )
 
 // TestDestinationHealthDocsLoad: the breaker and alert blocks README.md

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/config"
 	"github.com/hookgate/hookgate/plugins"
 )
 

@@ -23,7 +23,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // Kind is a plugin kind: the block type the plugin is used in.

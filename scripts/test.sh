@@ -69,8 +69,8 @@ fuzz() {
   step "fuzz $1 ($3)"
   go test -run '^$' -fuzz "^$1\$" -fuzztime "$3" -fuzzminimizetime "${FUZZMINIMIZETIME:-0}" "$2"
 }
-fuzz FuzzLoad ./gateway/config/ "${FUZZTIME:-15s}"
-fuzz FuzzIngest ./gateway/ingest/ "${FUZZTIME:-10s}"
+fuzz FuzzLoad ./internal/config/ "${FUZZTIME:-15s}"
+fuzz FuzzIngest ./internal/ingest/ "${FUZZTIME:-10s}"
 for target in FuzzHMAC FuzzStandardWebhooks FuzzToken FuzzBasicAuth; do
   fuzz "$target" ./plugins/verify/ "${FUZZTIME:-5s}"
 done

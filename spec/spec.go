@@ -21,7 +21,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
-	"github.com/hookgate/hookgate/gateway/secret"
+	"github.com/hookgate/hookgate/secret"
 )
 
 // Kind is the type of an attribute's value as a user writes it.

@@ -34,9 +34,9 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/telemetry"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/telemetry"
 )
 
 // Store is what the admin API needs of the store.

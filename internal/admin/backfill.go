@@ -11,10 +11,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/ids"
-	"github.com/hookgate/hookgate/gateway/routing"
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/ids"
+	"github.com/hookgate/hookgate/internal/routing"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // Backfill (POST /api/events/replay) routes stored events again through

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // backupNameTime is how a backup's suggested file name carries its time

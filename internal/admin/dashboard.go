@@ -24,9 +24,9 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/hookgate/hookgate/gateway/buildinfo"
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/buildinfo"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // The dashboard: server-rendered pages over the same store and config as

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // browser is an HTTP client with cookies that does not follow redirects.

@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/delivery"
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/delivery"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // Health is what the destinations routes need of the delivery engine:

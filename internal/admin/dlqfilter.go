@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/rules"
+	"github.com/hookgate/hookgate/internal/rules"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // deadVars are the `$` variables of a dead-letter filter, besides the

@@ -19,13 +19,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/admin"
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/delivery"
-	"github.com/hookgate/hookgate/gateway/ids"
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/embedded"
-	"github.com/hookgate/hookgate/gateway/telemetry"
+	"github.com/hookgate/hookgate/internal/admin"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/delivery"
+	"github.com/hookgate/hookgate/internal/ids"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/embedded"
+	"github.com/hookgate/hookgate/internal/telemetry"
 )
 
 // The fixture's secrets: no answer of the admin server may contain any.

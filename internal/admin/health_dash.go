@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // chartMinutes is how many minutes the dashboard's charts cover.

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/rules"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/rules"
 )
 
 // maxSampleTries bounds the enum combinations tried to find a sample that

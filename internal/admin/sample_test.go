@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/rules"
+	"github.com/hookgate/hookgate/internal/rules"
 )
 
 func TestSampleValue(t *testing.T) {

@@ -14,8 +14,8 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
 
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/rules"
+	"github.com/hookgate/hookgate/internal/rules"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // EventFilter is a compiled search over accepted events: the expression

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // TestNoSecretInAnyAnswer asks every API route and every dashboard page for

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // serve sends req straight to the fixture's handler, from the peer remote.

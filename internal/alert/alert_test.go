@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/store"
 	_ "github.com/hookgate/hookgate/plugins/standard"
 )
 

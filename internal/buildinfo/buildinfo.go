@@ -1,7 +1,7 @@
 // Package buildinfo holds hookgate's version and what it was built from.
 //
 // The version comes, first found, from -ldflags
-// "-X github.com/hookgate/hookgate/gateway/buildinfo.Version=v1.2.3" (the
+// "-X github.com/hookgate/hookgate/internal/buildinfo.Version=v1.2.3" (the
 // Dockerfile's VERSION build argument), from the module version Go records
 // in the binary (`go install github.com/hookgate/hookgate@v1.2.3`, or the
 // pseudo-version `go build` derives from a git checkout), or is "dev". The

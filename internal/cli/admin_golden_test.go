@@ -13,9 +13,9 @@ import (
 
 	"github.com/oklog/ulid/v2"
 
-	"github.com/hookgate/hookgate/gateway/admin"
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/admin"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // goldenNow is the admin server's clock in the golden tests.

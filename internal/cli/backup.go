@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/hookgate/hookgate/gateway/store/embedded"
+	"github.com/hookgate/hookgate/internal/store/embedded"
 )
 
 // backupCmd is `hookgate backup -o FILE [-force]`: a consistent snapshot

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway/store/embedded"
+	"github.com/hookgate/hookgate/internal/store/embedded"
 )
 
 // files lists dir's entries, hidden ones (a temporary file) included.

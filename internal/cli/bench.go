@@ -21,7 +21,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/ids"
+	"github.com/hookgate/hookgate/internal/ids"
 	"github.com/hookgate/hookgate/plugins"
 )
 

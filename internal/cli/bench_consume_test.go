@@ -9,7 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 	"github.com/hookgate/hookgate/plugins/deliver/brokertest"
 )
 

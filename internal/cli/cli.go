@@ -15,7 +15,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/config"
 	"github.com/hookgate/hookgate/plugins"
 
 	// Every built-in verify and sign plugin.

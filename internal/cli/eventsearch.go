@@ -14,7 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/admin"
+	"github.com/hookgate/hookgate/internal/admin"
 )
 
 // exportedEvent is an event as GET /api/events and /api/events/export show

@@ -11,7 +11,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/hookgate/hookgate/gateway/plan"
+	"github.com/hookgate/hookgate/internal/plan"
 )
 
 // maxPlanLine bounds one line of an events file: an event as exported,

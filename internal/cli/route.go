@@ -10,12 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/delivery"
-	"github.com/hookgate/hookgate/gateway/ids"
-	"github.com/hookgate/hookgate/gateway/routing"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/delivery"
+	"github.com/hookgate/hookgate/internal/ids"
+	"github.com/hookgate/hookgate/internal/routing"
+	"github.com/hookgate/hookgate/internal/rules"
 	"github.com/hookgate/hookgate/plugins"
-	"github.com/hookgate/hookgate/rules"
 )
 
 // routeReport is the JSON `hookgate route` prints.

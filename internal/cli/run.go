@@ -6,8 +6,8 @@ import (
 	"log/slog"
 	"runtime/debug"
 
-	"github.com/hookgate/hookgate/gateway"
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/gateway"
 )
 
 // runGCPercent is the garbage collector's target for `hookgate run` when

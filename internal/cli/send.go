@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/ids"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/ids"
 	"github.com/hookgate/hookgate/plugins"
 )
 

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/ingest"
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/ingest"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // `send -get` sends the source's subscription handshake (Meta's): exit 0

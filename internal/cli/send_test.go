@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/config/spec"
+	"github.com/hookgate/hookgate/internal/config"
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // sendEvent is a creator_insights event with the odd bytes a signature must

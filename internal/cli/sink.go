@@ -20,9 +20,9 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
-	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/secret"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // maxSinkBody is the largest delivery the local receivers read; larger ones

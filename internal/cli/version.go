@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/hookgate/hookgate/gateway/buildinfo"
+	"github.com/hookgate/hookgate/internal/buildinfo"
 )
 
 // versionCmd is `hookgate version [-json]`: the version, the commit it was

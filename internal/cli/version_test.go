@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway/buildinfo"
+	"github.com/hookgate/hookgate/internal/buildinfo"
 )
 
 // TestVersion: both forms carry the version, the commit and the Go

@@ -5,7 +5,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // The core blocks of config.hcl. These descriptions drive decoding, defaults

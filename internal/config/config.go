@@ -16,10 +16,10 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
-	"github.com/hookgate/hookgate/gateway/secret"
+	"github.com/hookgate/hookgate/internal/rules"
 	"github.com/hookgate/hookgate/plugins"
-	"github.com/hookgate/hookgate/rules"
+	"github.com/hookgate/hookgate/secret"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // Config is a compiled configuration. It is immutable once loaded and safe

@@ -5,7 +5,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // Breaker is a destination's circuit breaker (SPEC, Destination health):

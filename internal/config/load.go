@@ -21,9 +21,9 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
+	"github.com/hookgate/hookgate/internal/rules"
 	"github.com/hookgate/hookgate/plugins"
-	"github.com/hookgate/hookgate/rules"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // Loader loads config files. Its zero value uses the default plugin registry,

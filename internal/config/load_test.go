@@ -7,7 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/config"
 	_ "github.com/hookgate/hookgate/plugins/standard"
 )
 

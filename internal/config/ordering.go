@@ -3,8 +3,8 @@ package config
 import (
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
-	"github.com/hookgate/hookgate/rules"
+	"github.com/hookgate/hookgate/internal/rules"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // Ordering makes a route's deliveries to each of its destinations go one

@@ -5,7 +5,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/hookgate/hookgate/rules"
+	"github.com/hookgate/hookgate/internal/rules"
 )
 
 func TestOrdering(t *testing.T) {

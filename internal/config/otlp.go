@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hookgate/hookgate/gateway/secret"
+	"github.com/hookgate/hookgate/secret"
 )
 
 // OTLPEndpoint is a parsed telemetry.otlp_endpoint.

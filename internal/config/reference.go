@@ -7,8 +7,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // Reference renders the config reference (docs/config.md) from the block
@@ -18,7 +18,7 @@ func Reference(reg *plugins.Registry) []byte {
 	b.WriteString(`# Config reference
 
 <!-- Generated from the block specs and the plugin registry by
-     go test ./gateway/config -run TestReference -update. Do not edit. -->
+     go test ./internal/config -run TestReference -update. Do not edit. -->
 
 hookgate reads one HCL file (` + "`config.hcl`" + ` by default, ` + "`-config F`" + ` or
 ` + "`$HOOKGATE_CONFIG`" + `). It declares **sources** (where webhooks come in and how

@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/config"
 	"github.com/hookgate/hookgate/plugins"
 )
 
@@ -28,7 +28,7 @@ func TestReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(want) != string(got) {
-		t.Fatal("docs/config.md is out of date: run go test ./gateway/config -run TestReference -update")
+		t.Fatal("docs/config.md is out of date: run go test ./internal/config -run TestReference -update")
 	}
 	for _, p := range plugins.Default.All() {
 		for _, a := range p.Attrs {

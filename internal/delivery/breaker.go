@@ -3,7 +3,7 @@ package delivery
 import (
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/config"
 )
 
 // State is a destination's health state, as GET /api/destinations and the

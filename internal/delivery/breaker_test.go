@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/config"
 )
 
 // TestBreaker walks the breaker through its states: closed opens after N

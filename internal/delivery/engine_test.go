@@ -15,12 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/buildinfo"
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/delivery"
-	"github.com/hookgate/hookgate/gateway/ids"
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/embedded"
+	"github.com/hookgate/hookgate/internal/buildinfo"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/delivery"
+	"github.com/hookgate/hookgate/internal/ids"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/embedded"
 	"github.com/hookgate/hookgate/plugins"
 	_ "github.com/hookgate/hookgate/plugins/standard"
 )

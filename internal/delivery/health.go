@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/telemetry"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/telemetry"
 )
 
 // health is one destination's breaker, adaptive limit and pause, consulted

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/delivery"
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/delivery"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // outage is what a receiver that failed for a while saw under steady load.

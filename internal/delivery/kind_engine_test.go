@@ -4,9 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway/delivery"
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/delivery"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 )
 
 // hookgateClients counts the connections named hookgate on database db

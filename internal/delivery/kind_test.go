@@ -9,9 +9,9 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 	"github.com/hookgate/hookgate/plugins/deliver/brokertest"
 	_ "github.com/hookgate/hookgate/plugins/standard"
 )

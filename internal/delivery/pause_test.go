@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/delivery"
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/delivery"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // TestPauseThenResumeDrainsWithinRateLimit: a destination paused in the

@@ -17,8 +17,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/buildinfo"
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/buildinfo"
+	"github.com/hookgate/hookgate/internal/config"
 	"github.com/hookgate/hookgate/plugins"
 )
 

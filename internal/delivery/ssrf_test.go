@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/config"
 )
 
 func TestPrivateAddress(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/delivery"
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/delivery"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // TestUpdateChangesURLForNextAttempt: an attempt that fails at the old URL

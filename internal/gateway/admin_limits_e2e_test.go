@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway"
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/gateway"
 )
 
 // TestAdminServerLimits: the admin server refuses request headers over

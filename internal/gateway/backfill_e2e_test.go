@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 )
 
 // backfillConfig is the config of TestBackfill: route big sends orders over

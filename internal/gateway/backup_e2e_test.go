@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/embedded"
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/embedded"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 )
 
 // backupConfig is the e2e config with an admin token, its store at

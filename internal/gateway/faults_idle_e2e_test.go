@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 )
 
 // idleWindow is how long TestFaultIdleRedisCommands counts an idle
@@ -34,7 +34,7 @@ func TestFaultIdleRedisCommands(t *testing.T) {
 	}
 	t.Parallel()
 	srv := redistest.Start(t)
-	src, err := os.ReadFile("../config.hcl")
+	src, err := os.ReadFile("../../config.hcl")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,16 +21,16 @@ import (
 
 	"go.opentelemetry.io/otel"
 
-	"github.com/hookgate/hookgate/gateway/admin"
-	"github.com/hookgate/hookgate/gateway/alert"
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/delivery"
-	"github.com/hookgate/hookgate/gateway/ingest"
-	"github.com/hookgate/hookgate/gateway/secret"
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/embedded"
-	redisstore "github.com/hookgate/hookgate/gateway/store/redis"
-	"github.com/hookgate/hookgate/gateway/telemetry"
+	"github.com/hookgate/hookgate/internal/admin"
+	"github.com/hookgate/hookgate/internal/alert"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/delivery"
+	"github.com/hookgate/hookgate/internal/ingest"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/embedded"
+	redisstore "github.com/hookgate/hookgate/internal/store/redis"
+	"github.com/hookgate/hookgate/internal/telemetry"
+	"github.com/hookgate/hookgate/secret"
 )
 
 // ingestWriteTimeout bounds an ingest request from its headers to the

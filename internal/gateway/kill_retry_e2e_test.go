@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 )
 
 // The heavy-retry kill tests: the first attempt of each delivery is stored

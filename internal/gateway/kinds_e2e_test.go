@@ -17,7 +17,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 	"github.com/hookgate/hookgate/plugins/deliver/brokertest"
 )
 

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway"
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/embedded"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/gateway"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/embedded"
 )
 
 // An attempt still in flight at the shutdown deadline finishes and records

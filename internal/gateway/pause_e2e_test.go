@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 )
 
 // sendEvents sends n signed events to the ingest at addr and fails the

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 )
 
 // writeRedisConfig writes a config like writeConfig's, on the Redis at

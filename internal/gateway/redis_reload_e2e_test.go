@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 )
 
 // TestRedisRollingReload: two gateways share one Redis under load and are

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway/admin"
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/internal/admin"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/delivery"
 )
 
 // TestReloadKeepsAdminClosed: a reload that would leave the running admin

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/config"
 )
 
 // TestKeepRestartOnly: settings only a restart applies keep their running

@@ -13,10 +13,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/ingest"
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/embedded"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/ingest"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/embedded"
 )
 
 const formsCfg = `

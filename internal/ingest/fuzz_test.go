@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/ingest"
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/ingest"
+	"github.com/hookgate/hookgate/internal/store"
 	_ "github.com/hookgate/hookgate/plugins/standard"
 )
 

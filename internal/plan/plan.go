@@ -18,10 +18,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/jsondiff"
-	"github.com/hookgate/hookgate/gateway/routing"
-	"github.com/hookgate/hookgate/rules"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/jsondiff"
+	"github.com/hookgate/hookgate/internal/routing"
+	"github.com/hookgate/hookgate/internal/rules"
 )
 
 // Event is a recorded event as `hookgate events export` writes it.

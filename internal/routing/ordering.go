@@ -1,8 +1,8 @@
 package routing
 
 import (
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/rules"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/rules"
 )
 
 // orderingKey computes route r's ordering key for the event in: "" when

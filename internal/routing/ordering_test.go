@@ -3,8 +3,8 @@ package routing_test
 import (
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/routing"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/routing"
 )
 
 // A route's ordering key is computed from the payload for each of its

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/rules"
 	"github.com/hookgate/hookgate/plugins"
-	"github.com/hookgate/hookgate/rules"
 )
 
 // Request is one webhook as a simulation takes it: `hookgate test` and

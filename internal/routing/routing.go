@@ -15,8 +15,8 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/rules"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/rules"
 )
 
 // ErrNotJSON is returned for a body that is not a JSON document.

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/hookgate/hookgate/rules"
+	"github.com/hookgate/hookgate/internal/rules"
 )
 
 func ExampleCompile() {

@@ -16,7 +16,7 @@ import (
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
 
-	"github.com/hookgate/hookgate/gateway/telemetry"
+	"github.com/hookgate/hookgate/internal/telemetry"
 )
 
 // receiver is an OTLP gRPC trace receiver that counts spans and keeps

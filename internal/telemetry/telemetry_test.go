@@ -14,9 +14,9 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/hookgate/hookgate/gateway/config"
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/telemetry"
+	"github.com/hookgate/hookgate/internal/config"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/telemetry"
 )
 
 func TestTraceParentRoundTrip(t *testing.T) {

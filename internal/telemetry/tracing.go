@@ -14,8 +14,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/hookgate/hookgate/gateway/buildinfo"
-	"github.com/hookgate/hookgate/gateway/config"
+	"github.com/hookgate/hookgate/internal/buildinfo"
+	"github.com/hookgate/hookgate/internal/config"
 )
 
 // ScopeName is the instrumentation scope of hookgate's spans and metrics.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/secret"
 )
 
 // errClosed is the failure of an attempt made after Close.

@@ -10,8 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/spec"
 )
 
 func init() {

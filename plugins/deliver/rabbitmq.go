@@ -9,8 +9,8 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/spec"
 )
 
 func init() {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 	"github.com/hookgate/hookgate/plugins/deliver/brokertest"
 )
 

@@ -5,9 +5,9 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
-	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/secret"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // urlTarget fills t's server, port and shown address from a broker URL,

@@ -3,8 +3,8 @@ package sign
 import (
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
 	"github.com/hookgate/hookgate/plugins/internal/mac"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // The attributes of a signer's secret being rotated out.

@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
 	"github.com/hookgate/hookgate/plugins"
 	"github.com/hookgate/hookgate/plugins/internal/mac"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // checkTolerance is how far a delivery's webhook-timestamp may lie from the

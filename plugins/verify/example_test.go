@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
-	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/plugins"
 	_ "github.com/hookgate/hookgate/plugins/verify"
+	"github.com/hookgate/hookgate/secret"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // A source that verifies GitHub-style signatures also signs test requests

@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
-	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/plugins"
 	"github.com/hookgate/hookgate/plugins/internal/mac"
+	"github.com/hookgate/hookgate/secret"
+	"github.com/hookgate/hookgate/spec"
 )
 
 func init() {

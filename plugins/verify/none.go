@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/spec"
 )
 
 func init() {

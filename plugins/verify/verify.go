@@ -12,7 +12,7 @@
 // nor an expected signature.
 package verify
 
-import "github.com/hookgate/hookgate/gateway/config/spec"
+import "github.com/hookgate/hookgate/spec"
 
 // secretAttr is the secret attribute of a plugin that also takes secrets:
 // one of the two is required, which the constructor checks

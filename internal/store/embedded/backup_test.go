@@ -16,8 +16,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/hookgate/hookgate/gateway/ids"
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/ids"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // backupTo writes s's backup to a file in a new folder and returns its

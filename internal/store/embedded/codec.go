@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/internal/codec"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/internal/codec"
 )
 
 // Delivery and attempt records are written in a small binary encoding:

@@ -7,7 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // Depth counts each destination's pending, retrying and dead deliveries

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/ids"
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/ids"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // TestDepthAgreesWithStats: Depth's pending, retrying and dead counts per

@@ -5,7 +5,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // maxScan bounds the rows one Deliveries call reads, so a filter that

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/ids"
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/ids"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // The long run drives the store as a busy gateway does, through its API
@@ -439,7 +439,7 @@ func TestLongRun(t *testing.T) {
 // total), the deliveries held at the end, and the p50 and p99 of Claim in
 // the first and last 10% of the rounds (they should not grow).
 //
-//	go test -run '^$' -bench BenchmarkLongRun -benchtime 1x ./gateway/store/embedded/
+//	go test -run '^$' -bench BenchmarkLongRun -benchtime 1x ./internal/store/embedded/
 func BenchmarkLongRun(b *testing.B) {
 	const rounds, perRound = 200, 1000
 	ctx := context.Background()

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // Group commit of Accepts: committers (a few goroutines) each take the

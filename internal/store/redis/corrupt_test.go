@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/ids"
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/ids"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 )
 
 // A delivery record that does not decode is dead-lettered once, with its

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // figuresEvery is how often an instance adds the attempt figures it

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // The key layout (docs/redis.md is its full description). Every key starts

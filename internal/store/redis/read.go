@@ -6,8 +6,8 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/internal/codec"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/internal/codec"
 )
 
 // Delivery returns delivery id and its attempts, oldest first. It finds

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/internal/codec"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/internal/codec"
 )
 
 // deliveryRec is the part of a delivery that never changes: the hash field

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/ids"
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/ids"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 )
 
 // TestRecoverHalfDoneAccept: an Accept whose process died after its first

@@ -5,10 +5,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/redis"
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
-	"github.com/hookgate/hookgate/gateway/store/storetest"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/redis"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/store/storetest"
 )
 
 // prefixN numbers the stores a test binary opens: each gets its own

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
-	"github.com/hookgate/hookgate/gateway/store/redis/redistest"
-	"github.com/hookgate/hookgate/gateway/store/storetest"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/store/storetest"
 )
 
 // BenchmarkStats measures Stats with a million stored deliveries of ten

@@ -3,7 +3,7 @@
 // iotest, Bench for its Accept throughput and BenchStats for the cost of
 // Stats at a million deliveries.
 //
-// It owns the executable reading of the contract in gateway/store and must
+// It owns the executable reading of the contract in internal/store and must
 // not depend on any one store: stores are reached only through the open
 // function a test passes, and time only through method arguments (the
 // suite's times lie in 2030, so a store that also expires keys by its own

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/ids"
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/ids"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // t0 is the suite's epoch. It lies in the future so that a store which

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // orderingTests are the ordered-delivery subtests (store.Orderer and the

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // testPauses: a pause is kept until resumed, keeps its first time, is

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // Run runs the conformance suite, one subtest per behaviour, each against

@@ -2,7 +2,7 @@
 // nats-server with JetStream and a private rabbitmq-server node, each with
 // its data in a temporary folder, stopped at the test's end (or, for the
 // RabbitMQ node shared by a package's tests, by its TestMain). Redis comes
-// from gateway/store/redis/redistest; Kafka from franz-go's kfake.
+// from internal/store/redis/redistest; Kafka from franz-go's kfake.
 //
 // It owns those processes and nothing else. A missing broker fails the
 // test with how to install it; it never skips.

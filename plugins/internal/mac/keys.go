@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
-	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/secret"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // Secrets returns the secrets of a plugin that takes either one secret in

@@ -22,9 +22,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
-	"github.com/hookgate/hookgate/gateway/secret"
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/secret"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // Algorithms are the hash functions an HMAC can use, by the names a user

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
-	"github.com/hookgate/hookgate/gateway/secret"
+	"github.com/hookgate/hookgate/secret"
+	"github.com/hookgate/hookgate/spec"
 )
 
 func TestDecodeSecret(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // The Standard Webhooks headers (https://www.standardwebhooks.com).

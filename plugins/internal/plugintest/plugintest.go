@@ -13,8 +13,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
-	"github.com/hookgate/hookgate/gateway/config/spec"
 	"github.com/hookgate/hookgate/plugins"
+	"github.com/hookgate/hookgate/spec"
 )
 
 // Lookup finds kind.name in plugins.Default and fails tb when it is absent.

@@ -14,7 +14,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hookgate/hookgate/gateway/store"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // EventFormat is the first byte of an event record.
