@@ -15,8 +15,14 @@ import (
 
 	"github.com/hookgate/hookgate/internal/config"
 	"github.com/hookgate/hookgate/internal/ids"
+	"github.com/hookgate/hookgate/internal/routing"
 	"github.com/hookgate/hookgate/internal/store"
 )
+
+// testRoute is the marker route name of a test delivery (POST
+// /api/destinations/{name}/test). It is not an HCL identifier, so no
+// configured route can have it; `-route @test` lists test deliveries.
+const testRoute = "@test"
 
 // testGrace is how much longer than the destination's timeout the test
 // endpoint waits for the first attempt to be recorded.
@@ -37,8 +43,9 @@ func (e *requestError) Error() string { return e.msg }
 // it stores a test event with one delivery to the destination, wakes the
 // delivery engine, and waits (at most the destination's timeout plus
 // testGrace) for the first attempt, sent and signed like any other. The
-// body sent is the request's body when it has one (as is), else a sample
-// built from the schema of an event the destination's routes receive, put
+// body sent is the request's body when it has one (as is), else routing's
+// test event: a sample built from the schema of an event the
+// destination's routes receive that the route's filter passes, put
 // through the route's transform. It answers 200 with the delivery and its
 // attempts, or 202 with its id when no attempt was recorded in time. The
 // delivery is an ordinary one marked with the route "@test": a failure
@@ -89,7 +96,7 @@ func (s *Server) testError(w http.ResponseWriter, err error) {
 // is and must be JSON.
 func (s *Server) sendTest(ctx context.Context, cfg *config.Config, dest *config.Destination, routeName, eventType string, body []byte) (string, error) {
 	now := s.now()
-	plan, err := planSample(cfg, dest, routeName, eventType)
+	plan, err := routing.PlanTest(cfg, dest, routeName, eventType)
 	if err != nil {
 		return "", &requestError{http.StatusBadRequest, err.Error()}
 	}
@@ -101,15 +108,8 @@ func (s *Server) sendTest(ctx context.Context, cfg *config.Config, dest *config.
 		// A given body is sent as is; its type is what the caller says.
 		payload = body
 		plan.EventType = eventType
-	} else {
-		obj, out, err := sampleBody(plan, now)
-		if err != nil {
-			return "", &requestError{http.StatusUnprocessableEntity, err.Error() + "; send the body to test with instead"}
-		}
-		if payload, err = jsonMarshal(obj); err != nil {
-			return "", err
-		}
-		body = out
+	} else if payload, body, err = plan.Event(now); err != nil {
+		return "", &requestError{http.StatusUnprocessableEntity, err.Error() + "; send the body to test with instead"}
 	}
 	ev := &store.Event{
 		ID:          ids.New(ids.Event, now),
@@ -120,9 +120,9 @@ func (s *Server) sendTest(ctx context.Context, cfg *config.Config, dest *config.
 		ConfigHash:  cfg.Hash,
 	}
 	if plan.Route != nil {
-		ev.Headers = testHeaders(plan.Route.Name)
+		ev.Headers = routing.TestHeaders(plan.Route.Name)
 	} else {
-		ev.Headers = testHeaders("")
+		ev.Headers = routing.TestHeaders("")
 	}
 	if plan.Source != nil {
 		ev.Source = plan.Source.Name
@@ -176,16 +176,4 @@ func newTraceParent() string {
 	var b [24]byte
 	rand.Read(b[:])
 	return "00-" + hex.EncodeToString(b[:16]) + "-" + hex.EncodeToString(b[16:]) + "-01"
-}
-
-// jsonMarshal encodes v without HTML escaping and without the final
-// newline.
-func jsonMarshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -237,27 +237,21 @@ type apiAttempt struct {
 	Response   string    `json:"response"`
 }
 
-// deliveriesCmd is `hookgate deliveries [filters] [-json]` and
-// `hookgate deliveries show ID [-json]`: the admin API's deliveries from the
-// shell.
-func deliveriesCmd(ctx context.Context, env *Env, args []string) int {
-	if len(args) > 0 && args[0] == "show" {
-		return showDelivery(ctx, env, args[1:])
-	}
-	if len(args) > 0 && args[0] == "discard" {
-		return discardDelivery(ctx, env, args[1:])
-	}
+// listDeliveriesCmd is `hookgate deliveries [filters] [-json]`: the admin
+// API's deliveries from the shell.
+func listDeliveriesCmd(ctx context.Context, env *Env, args []string) int {
 	return listDeliveries(ctx, env, "deliveries", args, "")
+}
+
+// listDeadCmd is `hookgate dlq list`: the dead-letter set from the shell.
+func listDeadCmd(ctx context.Context, env *Env, args []string) int {
+	return listDeliveries(ctx, env, "dlq list", args, "dead")
 }
 
 // listDeliveries lists one page of deliveries as a table (or the API's JSON
 // with -json). fixedStatus, when set, replaces the -status flag (dlq list).
 func listDeliveries(ctx context.Context, env *Env, name string, args []string, fixedStatus string) int {
-	synopsis := "[-status S] [-destination D] [-route R] [-source S] [-event-type E] [-since T] [-until T] [-limit N] [-cursor C] [-json] [-admin URL] [-token T]"
-	if fixedStatus != "" {
-		synopsis = strings.Replace(synopsis, "[-status S] ", "", 1)
-	}
-	fs := newFlags(env, name, synopsis)
+	fs := newFlags(env, name)
 	af := declareAdminFlags(env, fs, 30*time.Second)
 	status := new(string)
 	if fixedStatus == "" {
@@ -367,7 +361,7 @@ func showDelivery(ctx context.Context, env *Env, args []string) int {
 // as is with -json. Otherwise it decodes the answer into out and returns
 // the client to print it with. A nil client means done, with code.
 func showOne(ctx context.Context, env *Env, args []string, cmd, prefix string, out any) (*adminClient, int) {
-	fs := newFlags(env, cmd+" show", "ID [-json] [-admin URL] [-token T]")
+	fs := newFlags(env, cmd+" show")
 	af := declareAdminFlags(env, fs, 30*time.Second)
 	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")
 	code, rest := parseMixed(fs, args)
@@ -471,32 +465,10 @@ func bodyText(b json.RawMessage) string {
 	return out.String()
 }
 
-// dlqCmd is `hookgate dlq list|replay|export`: the dead-letter set from the
-// shell.
-func dlqCmd(ctx context.Context, env *Env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, "Usage: hookgate dlq list|replay|export [flags]")
-		return 2
-	}
-	switch args[0] {
-	case "list":
-		return listDeliveries(ctx, env, "dlq list", args[1:], "dead")
-	case "replay":
-		return dlqReplay(ctx, env, args[1:])
-	case "export":
-		return dlqExport(ctx, env, args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(env.Stderr, "Usage: hookgate dlq list|replay|export [flags]")
-		return 0
-	}
-	fmt.Fprintf(env.Stderr, "hookgate dlq: unknown subcommand %q (want list, replay or export)\n", args[0])
-	return 2
-}
-
 // dlqReplay is `hookgate dlq replay [-destination D] [-route R] [-filter
 // EXPR]`: every matching dead delivery becomes pending again.
 func dlqReplay(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "dlq replay", "[-destination D] [-route R] [-filter EXPR] [-admin URL] [-token T]")
+	fs := newFlags(env, "dlq replay")
 	af := declareAdminFlags(env, fs, 30*time.Second)
 	dest := fs.String("destination", "", "only dead deliveries to this destination")
 	route := fs.String("route", "", "only dead deliveries of this route")
@@ -532,7 +504,7 @@ func dlqReplay(ctx context.Context, env *Env, args []string) int {
 // dlqExport is `hookgate dlq export [-o FILE]`: every dead delivery with its
 // payload, streamed as NDJSON to stdout or FILE.
 func dlqExport(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "dlq export", "[-o FILE] [-destination D] [-route R] [-admin URL] [-token T]")
+	fs := newFlags(env, "dlq export")
 	af := declareAdminFlags(env, fs, 0)
 	outPath := fs.String("o", "", "write to FILE instead of stdout")
 	dest := fs.String("destination", "", "only dead deliveries to this destination")

@@ -20,7 +20,7 @@ import (
 // place, so FILE is never a partial copy; an existing FILE is kept unless
 // -force.
 func backupCmd(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "backup", "-o FILE [-force] [-admin URL] [-token T]")
+	fs := newFlags(env, "backup")
 	af := declareAdminFlags(env, fs, 0)
 	out := fs.String("o", "", "write the backup to FILE (required); restore it by copying it over storage.path while the gateway is stopped")
 	force := fs.Bool("force", false, "replace FILE if it exists")

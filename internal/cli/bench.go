@@ -56,7 +56,7 @@ const maxBenchEvents = 10_000_000
 // events or -duration, whichever comes first. Exit 0 when every event was
 // accepted and every expected delivery arrived.
 func benchCmd(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "bench", "[-config F] -source NAME [-url U] [-sink ADDR] [-consume URL] [-n N] [-c C] [-rate R] [-duration D] [-expect K] [-relay] [-json] EVENT.json | -serve-relay ADDR [-sink ADDR]")
+	fs := newFlags(env, "bench")
 	path := configFlag(env, fs)
 	source := fs.String("source", "", "the source to sign events for (required, except with -relay or -url, where events go unsigned without it)")
 	target := fs.String("url", "", "where to POST (default: the gateway's listen address and the source's path)")

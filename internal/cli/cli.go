@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hookgate/hookgate/internal/config"
@@ -32,83 +32,57 @@ type Env struct {
 	Registry *plugins.Registry
 }
 
-// command is one subcommand.
-type command struct {
-	summary string
-	run     func(ctx context.Context, env *Env, args []string) int
-}
-
-var commands = map[string]command{
-	"run":      {"run the gateway", runCmd},
-	"validate": {"check a config file and print every problem", validateCmd},
-	"fmt":      {"format config files canonically", fmtCmd},
-	"route":    {"dry run: show where an event would go and the exact requests", routeCmd},
-	"plan":     {"compare what a new config does with recorded events to what the current one does", planCmd},
-	"test":     {"run the config's *.hctest test blocks: what each event gets, pass or fail with a diff", testCmd},
-	"version":  {"print hookgate's version", versionCmd},
-	"send":     {"sign an event the way a source verifies and POST it to the gateway", sendCmd},
-	"sink":     {"a local receiver that prints, checks and fails deliveries", sinkCmd},
-	"bench":    {"load-test the gateway (or a bare relay) end to end", benchCmd},
-
-	"deliveries": {"list deliveries, show one with its attempts, or discard one (admin API)", deliveriesCmd},
-	"dlq":        {"list, replay or export dead-lettered deliveries (admin API)", dlqCmd},
-	"events":     {"search, show or export accepted events (admin API)", eventsCmd},
-	"stats":      {"per destination: deliveries by state, success rate, latency, retries (admin API)", statsCmd},
-	"backup":     {"save a consistent snapshot of the running gateway's embedded store to a file (admin API)", backupCmd},
-
-	"destinations": {"send a test event to a destination and show the attempt, or list its blocked ordering keys (admin API)", destinationsCmd},
-}
-
 // Main runs the command named by args[0] and returns the process exit code.
 func Main(ctx context.Context, args []string, env *Env) int {
 	if env.LookupEnv == nil {
 		env.LookupEnv = os.LookupEnv
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || isHelp(args[0]) {
 		usage(env.Stderr)
 		if len(args) == 0 {
 			return 2
 		}
 		return 0
 	}
-	cmd, ok := commands[args[0]]
-	if !ok {
+	cmd := root.child(args[0])
+	if cmd == nil {
 		fmt.Fprintf(env.Stderr, "hookgate: unknown command %q\n\n", args[0])
 		usage(env.Stderr)
 		return 2
 	}
-	return cmd.run(ctx, env, args[1:])
+	return cmd.dispatch(ctx, env, cmd.name, args[1:])
 }
 
+// usage is the top-level help: every command of the table.
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "hookgate: a declarative webhook gateway\n\nUsage: hookgate COMMAND [flags]\n\nCommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
-	}
+	listCommands(w, root.children)
 	fmt.Fprintln(w, "\nRun 'hookgate COMMAND -h' for a command's flags.")
 }
 
-// newFlags returns a flag set whose errors and help go to stderr.
-func newFlags(env *Env, name, synopsis string) *flag.FlagSet {
+// newFlags returns the flag set of the command at path name ("dlq
+// replay"), its Usage line from the command table; its errors and help
+// go to stderr.
+func newFlags(env *Env, name string) *flag.FlagSet {
+	cmd := lookup(name)
+	if cmd == nil {
+		panic("cli: no command " + strconv.Quote(name) + " in the command table")
+	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "Usage: hookgate %s %s\n", name, synopsis)
+		fmt.Fprintf(env.Stderr, "Usage: hookgate %s %s\n", name, cmd.usage)
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
 // parse parses args into fs and returns the exit code to stop with, or -1 to
-// go on.
+// go on. -h prints the usage, the flags and the command's example (exit 0).
 func parse(fs *flag.FlagSet, args []string) int {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printExample(fs.Output(), lookup(fs.Name()))
 			return 0
 		}
 		return 2

@@ -11,40 +11,11 @@ import (
 	"time"
 )
 
-const destinationsUsage = `Usage: hookgate destinations test NAME [-route R] [-event-type E] [-body FILE] [-json] [-admin URL] [-token T]
-       hookgate destinations list [-json] [-admin URL] [-token T]
-       hookgate destinations pause|resume NAME [-json] [-admin URL] [-token T]
-       hookgate destinations blocked NAME [-json] [-admin URL] [-token T]`
-
-// destinationsCmd is `hookgate destinations test NAME`: send a test event
-// to a destination through the running gateway (admin API).
-func destinationsCmd(ctx context.Context, env *Env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, destinationsUsage)
-		return 2
-	}
-	switch args[0] {
-	case "test":
-		return testDestination(ctx, env, args[1:])
-	case "list":
-		return listDestinations(ctx, env, args[1:])
-	case "pause", "resume":
-		return pauseDestination(ctx, env, args[0], args[1:])
-	case "blocked":
-		return blockedKeys(ctx, env, args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(env.Stderr, destinationsUsage)
-		return 0
-	}
-	fmt.Fprintf(env.Stderr, "hookgate destinations: unknown subcommand %q (want test, list, pause, resume or blocked)\n", args[0])
-	return 2
-}
-
 // testDestination posts to /api/destinations/{name}/test and prints the
 // delivery with its first attempt. It exits 0 when the receiver answered
 // 2xx, 1 when the attempt failed or was not made in time.
 func testDestination(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "destinations test", "NAME [-route R] [-event-type E] [-body FILE] [-json] [-admin URL] [-token T]")
+	fs := newFlags(env, "destinations test")
 	af := declareAdminFlags(env, fs, 60*time.Second)
 	route := fs.String("route", "", "build the sample from this route's schema and transform (default the first route to NAME)")
 	eventType := fs.String("event-type", "", "build the sample from this event type's schema")

@@ -27,7 +27,7 @@ type apiDestination struct {
 // listDestinations is `hookgate destinations list`: each destination of
 // the running gateway with its state and concurrency.
 func listDestinations(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "destinations list", "[-json] [-admin URL] [-token T]")
+	fs := newFlags(env, "destinations list")
 	af := declareAdminFlags(env, fs, 30*time.Second)
 	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")
 	code, rest := parseMixed(fs, args)
@@ -77,7 +77,7 @@ func printDestinations(w io.Writer, c *adminClient, ds []apiDestination) {
 
 // pauseDestination is `hookgate destinations pause|resume NAME`.
 func pauseDestination(ctx context.Context, env *Env, action string, args []string) int {
-	fs := newFlags(env, "destinations "+action, "NAME [-json] [-admin URL] [-token T]")
+	fs := newFlags(env, "destinations "+action)
 	af := declareAdminFlags(env, fs, 30*time.Second)
 	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")
 	code, rest := parseMixed(fs, args)

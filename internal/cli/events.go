@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -25,6 +24,8 @@ type apiEvent struct {
 	Deliveries  []apiDelivery     `json:"deliveries"`
 }
 
+// eventsUsage is the events command's overview in the command table:
+// its -h, and what an unknown subcommand of it prints.
 const eventsUsage = `Usage:
   hookgate events [-filter EXPR] [-since D] [-source S] [-json]   search accepted events
   hookgate events show ID [-json]                                one event, its headers and deliveries
@@ -34,37 +35,8 @@ const eventsUsage = `Usage:
                                                                  route matching events again through the running config
 Each takes -admin URL and -token T; add -h after a subcommand for its flags.`
 
-// eventsCmd is `hookgate events [search flags]`, `hookgate events show ID
-// [-json]` (one accepted event, its headers without credentials, its
-// deliveries and its body) and `hookgate events export` (admin API).
-func eventsCmd(ctx context.Context, env *Env, args []string) int {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
-		return listEvents(ctx, env, args)
-	}
-	switch args[0] {
-	case "show":
-		return showEvent(ctx, env, args[1:])
-	case "export":
-		return exportEvents(ctx, env, args[1:])
-	case "replay":
-		return replayEventsCmd(ctx, env, args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(env.Stderr, eventsUsage)
-		return 0
-	}
-	fmt.Fprintf(env.Stderr, "hookgate events: unknown subcommand %q (want show, export or replay, or search flags)\n\n%s\n", args[0], eventsUsage)
-	return 2
-}
-
-// isHelp reports whether arg asks for help.
-func isHelp(arg string) bool {
-	switch arg {
-	case "-h", "-help", "--help", "help":
-		return true
-	}
-	return false
-}
-
+// showEvent is `hookgate events show ID [-json]`: one accepted event, its
+// headers without credentials, its deliveries and its body.
 func showEvent(ctx context.Context, env *Env, args []string) int {
 	var ev apiEvent
 	c, code := showOne(ctx, env, args, "events", "/api/events/", &ev)

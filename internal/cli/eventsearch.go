@@ -73,7 +73,7 @@ func (sf searchFlags) query() map[string]string {
 // one page of accepted events, newest first, as a table (the API's JSON
 // with -json).
 func listEvents(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "events", "[-filter EXPR] [-since D] [-until D] [-source S] [-limit N] [-cursor C] [-json] [-admin URL] [-token T]")
+	fs := newFlags(env, "events")
 	af := declareAdminFlags(env, fs, 60*time.Second)
 	sf := declareSearchFlags(fs)
 	limit := fs.Int("limit", 0, "page size, 1 to 1000 (default the API's, 50)")
@@ -131,7 +131,7 @@ func listEvents(ctx context.Context, env *Env, args []string) int {
 // credentials, body, time), newest first, as NDJSON: what `hookgate plan
 // -events F` reads.
 func exportEvents(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "events export", "[-since D] [-source S] [-filter EXPR] [-o FILE] [-admin URL] [-token T]")
+	fs := newFlags(env, "events export")
 	af := declareAdminFlags(env, fs, 0)
 	sf := declareSearchFlags(fs)
 	outPath := fs.String("o", "", "write to FILE instead of stdout")

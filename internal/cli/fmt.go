@@ -20,7 +20,7 @@ import (
 // with syntax errors is refused with its diagnostics. "-" formats stdin to
 // stdout.
 func fmtCmd(_ context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "fmt", "[-check] FILE...")
+	fs := newFlags(env, "fmt")
 	check := fs.Bool("check", false, "list unformatted files and exit 1 if any; change nothing")
 	if code := parse(fs, args); code >= 0 {
 		return code

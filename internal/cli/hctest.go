@@ -27,7 +27,7 @@ type testReport struct {
 // or FAIL with what differs. Exit 1 when any fails, or a file or the
 // config has errors.
 func testCmd(_ context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "test", "[-config F] [-json] [FILE.hctest…]")
+	fs := newFlags(env, "test")
 	path := configFlag(env, fs)
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	code, files := parseMixed(fs, args)

@@ -14,7 +14,7 @@ import (
 // delivery (POST /api/deliveries/{id}/discard). A dead head that blocks
 // its ordering key releases it.
 func discardDelivery(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "deliveries discard", "ID [-admin URL] [-token T]")
+	fs := newFlags(env, "deliveries discard")
 	af := declareAdminFlags(env, fs, 30*time.Second)
 	code, rest := parseMixed(fs, args)
 	if code >= 0 {
@@ -47,7 +47,7 @@ type apiBlocked struct {
 // blockedKeys is `hookgate destinations blocked NAME [-json]`: the
 // destination's ordering keys held by a dead delivery (on_dead = "block").
 func blockedKeys(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "destinations blocked", "NAME [-json] [-admin URL] [-token T]")
+	fs := newFlags(env, "destinations blocked")
 	af := declareAdminFlags(env, fs, 30*time.Second)
 	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")
 	code, rest := parseMixed(fs, args)

@@ -24,7 +24,7 @@ const maxPlanLine = 64 << 20
 // added, removed and changed, and the events NEW would reject; exit 0 when
 // nothing changes, 2 when something does, 1 on an error.
 func planCmd(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "plan", "-config NEW [-against CUR] (-events FILE | -since D) [-source S] [-json] [-admin URL] [-token T]")
+	fs := newFlags(env, "plan")
 	newPath := fs.String("config", "", "the new config file (required)")
 	against := fs.String("against", "", "the current config file (default $HOOKGATE_CONFIG, else config.hcl: the file the gateway runs)")
 	eventsPath := fs.String("events", "", "recorded events, NDJSON as hookgate events export writes them (- for stdin)")

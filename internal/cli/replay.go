@@ -58,7 +58,7 @@ func (b *apiBackfill) add(p apiBackfill) {
 // through the running config, each new delivery naming the one it
 // replays; -dry-run counts per destination and shows a sample.
 func replayEventsCmd(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "events replay", "(-filter EXPR | -since D) [-until D] [-source S] [-route R] [-dry-run] [-json] [-admin URL] [-token T]")
+	fs := newFlags(env, "events replay")
 	af := declareAdminFlags(env, fs, 0)
 	sf := declareSearchFlags(fs)
 	route := fs.String("route", "", "only the deliveries of this route")

@@ -74,7 +74,7 @@ type destination struct {
 // is stored or sent. The signature check is reported, not enforced, so
 // unsigned sample events can be routed.
 func routeCmd(_ context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "route", "[-config F] -source NAME [-H 'K: V']... [-id ID] [-timestamp UNIX] EVENT.json")
+	fs := newFlags(env, "route")
 	path := configFlag(env, fs)
 	source := fs.String("source", "", "the source the event arrives at (required)")
 	var headers headerFlags

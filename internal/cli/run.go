@@ -23,7 +23,7 @@ const runGCPercent = 400
 // SIGINT or SIGTERM, then shuts down cleanly (exit 0). SIGHUP reloads the
 // config file.
 func runCmd(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "run", "[-config F] [-watch] [-log-format text|json] [-log-level info|debug|warn|error]")
+	fs := newFlags(env, "run")
 	path := configFlag(env, fs)
 	watch := fs.Bool("watch", false, "reload the config whenever its file changes (as SIGHUP does)")
 	format := fs.String("log-format", "text", "log format: text or json")

@@ -29,7 +29,7 @@ const messageID = "msg"
 // to the gateway and prints the status line and the answer. Exit 0 for a 2xx
 // answer, 1 otherwise.
 func sendCmd(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "send", "[-config F] -source NAME [-url U] [-H 'K: V']... [-timeout D] EVENT.json | -get -source NAME")
+	fs := newFlags(env, "send")
 	path := configFlag(env, fs)
 	source := fs.String("source", "", "the source to sign the event for (required)")
 	target := fs.String("url", "", "where to POST (default: the gateway's listen address and the source's path)")

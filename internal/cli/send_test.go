@@ -229,7 +229,7 @@ func TestParseMixed(t *testing.T) {
 	}
 	for _, tc := range cases {
 		env, _, _ := testEnv()
-		fs := newFlags(env, "t", "")
+		fs := newFlags(env, "send")
 		src := fs.String("source", "", "")
 		code, pos := parseMixed(fs, tc.args)
 		if code != -1 || !slices.Equal(pos, tc.pos) || *src != tc.src {

@@ -35,7 +35,7 @@ const maxSinkBody = 10 << 20
 // (401 on a bad one), fails the given share of requests on purpose and
 // answers 200 {"ok":true} to the rest, until ctx is done.
 func sinkCmd(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "sink", "[-listen ADDR] [-secret S] [-scheme standard_webhooks|hmac] [-header H] [-prefix P] [-fail N%] [-status CODE] [-quiet]")
+	fs := newFlags(env, "sink")
 	listen := fs.String("listen", "127.0.0.1:9000", "address to listen on; port 0 picks a free one")
 	secretFlag := fs.String("secret", "", "check each delivery's signature with this secret (default: no check)")
 	scheme := fs.String("scheme", "", "the sign plugin that signed the deliveries: standard_webhooks or hmac (default: standard_webhooks when -secret starts with whsec_, else hmac)")

@@ -40,7 +40,7 @@ type apiWindow struct {
 // deliveries by state and attempt figures: the last hour and the last 24
 // hours side by side, or the one window -since asks for (admin API).
 func statsCmd(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "stats", "[-since 1h|RFC3339] [-json] [-admin URL] [-token T]")
+	fs := newFlags(env, "stats")
 	af := declareAdminFlags(env, fs, 30*time.Second)
 	since := fs.String("since", "", "show one window of attempts instead of the last hour and 24 h: a duration before now (1h) or an RFC 3339 time")
 	asJSON := fs.Bool("json", false, "print the API's JSON answer as is")

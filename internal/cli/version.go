@@ -12,7 +12,7 @@ import (
 // built from and the Go release that compiled it, as lines or one JSON
 // object (buildinfo.Info).
 func versionCmd(_ context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "version", "[-json]")
+	fs := newFlags(env, "version")
 	asJSON := fs.Bool("json", false, "print one JSON object: version, commit, modified, commit_time, go_version, platform")
 	if code := parse(fs, args); code >= 0 {
 		return code

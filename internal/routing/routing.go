@@ -4,8 +4,13 @@
 // matched and the exact body each destination receives.
 //
 // Ingest and the `hookgate route` dry run both call Evaluate, so the dry run
-// shows exactly what the gateway does. The package is pure: no I/O, no
-// storage, no signing (that is delivery's).
+// shows exactly what the gateway does; `hookgate test`, `hookgate plan` and
+// the admin API's backfill call Simulate, which runs ingest's decisions
+// around it; a destination test (the admin API's and the dashboard's)
+// builds its event with PlanTest and TestPlan.Event, which run a route's
+// filter and transform the same way. The package is pure: no I/O, no
+// storage, no signing (that is delivery's), no clock but the one it is
+// given.
 package routing
 
 import (
@@ -171,33 +176,46 @@ func evalRoute(r *config.Route, event string, in *rules.Input, body []byte) Rout
 		rr.Reason = fmt.Sprintf("event type %q is not in the route's events", event)
 		return rr
 	}
-	if r.Filter != nil {
-		ok, err := r.Filter.Bool(in)
-		if err != nil {
-			rr.Reason = "filter failed: " + err.Error()
-			return rr
-		}
-		if !ok {
-			rr.Reason = "filter is false"
-			return rr
-		}
-	}
-	out := body
-	if r.Transform != nil {
-		b, err := r.Transform.JSON(in)
-		if err != nil {
-			rr.Matched = true
-			rr.Reason = "transform failed: " + err.Error()
-			return rr
-		}
-		out = b
+	if ok, reason := passes(r, in); !ok {
+		rr.Reason = reason
+		return rr
 	}
 	rr.Matched = true
+	out, err := transform(r, in, body)
+	if err != nil {
+		rr.Reason = "transform failed: " + err.Error()
+		return rr
+	}
 	key, blocks := orderingKey(r, in)
 	for _, d := range r.Destinations {
 		rr.Deliveries = append(rr.Deliveries, Delivery{Route: r, Destination: d, Body: out, Key: key, KeyBlocks: blocks})
 	}
 	return rr
+}
+
+// passes runs r's filter on in: true when r has none or it is true, else
+// false and why.
+func passes(r *config.Route, in *rules.Input) (bool, string) {
+	if r.Filter == nil {
+		return true, ""
+	}
+	ok, err := r.Filter.Bool(in)
+	if err != nil {
+		return false, "filter failed: " + err.Error()
+	}
+	if !ok {
+		return false, "filter is false"
+	}
+	return true, ""
+}
+
+// transform is the body r delivers for in: its transform's output, or
+// body as is when it has none.
+func transform(r *config.Route, in *rules.Input, body []byte) ([]byte, error) {
+	if r.Transform == nil {
+		return body, nil
+	}
+	return r.Transform.JSON(in)
 }
 
 // FormJSON turns a form body (application/x-www-form-urlencoded) into the

@@ -2,7 +2,8 @@
 // the outside world: schema checks (Schema.Validate, the 422 answer's
 // fields), and expr-lang expressions compiled once at load time and run per
 // event — a source's event_type, challenge and dedupe key, a route's filter
-// and transform.
+// and transform — and Schema.Sample, a payload made from a schema (the test
+// event of a destination test).
 //
 // Compile type-checks an expression against an Env: SchemaEnv when the
 // events' schemas are known, so a misspelt field, a wrong type or a string
