@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/rules"
 )
 
@@ -80,11 +81,11 @@ func TestTraceID(t *testing.T) {
 		"garbage": "",
 		"":        "",
 	} {
-		if got := traceID(tp); got != want {
-			t.Errorf("traceID(%q) = %q, want %q", tp, got, want)
+		if got := api.TraceID(tp); got != want {
+			t.Errorf("api.TraceID(%q) = %q, want %q", tp, got, want)
 		}
 	}
-	if got := traceID(newTraceParent()); len(got) != 32 {
+	if got := api.TraceID(newTraceParent()); len(got) != 32 {
 		t.Errorf("newTraceParent has no trace id: %q", got)
 	}
 }

@@ -2,28 +2,13 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
-)
 
-// apiEvent is an event as GET /api/events/{id} shows it.
-type apiEvent struct {
-	ID          string            `json:"id"`
-	Source      string            `json:"source"`
-	EventType   string            `json:"event_type"`
-	ReceivedAt  time.Time         `json:"received_at"`
-	Headers     map[string]string `json:"headers"`
-	DedupeKey   string            `json:"dedupe_key"`
-	TraceParent string            `json:"traceparent"`
-	TraceID     string            `json:"trace_id"`
-	ConfigHash  string            `json:"config_hash"`
-	Body        json.RawMessage   `json:"body"`
-	Deliveries  []apiDelivery     `json:"deliveries"`
-}
+	"github.com/hookgate/hookgate/internal/api"
+)
 
 const eventsUsage = `Usage:
   hookgate events [-filter EXPR] [-since D] [-source S] [-json]   search accepted events
@@ -66,7 +51,7 @@ func isHelp(arg string) bool {
 }
 
 func showEvent(ctx context.Context, env *Env, args []string) int {
-	var ev apiEvent
+	var ev api.Event
 	c, code := showOne(ctx, env, args, "events", "/api/events/", &ev)
 	if c == nil {
 		return code

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/hookgate/hookgate/internal/api"
 )
 
 func TestStatsCommand(t *testing.T) {
@@ -35,8 +37,8 @@ func TestStatsCommand(t *testing.T) {
 
 	code, out, errOut = runAdmin(t, nil, append([]string{"stats", "-json"}, auth...)...)
 	var ans struct {
-		Since        string     `json:"since"`
-		Destinations []apiStats `json:"destinations"`
+		Since        string                 `json:"since"`
+		Destinations []api.DestinationStats `json:"destinations"`
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &ans) != nil || len(ans.Destinations) != 2 || ans.Since == "" {
 		t.Fatalf("stats -json: exit %d, stderr %q:\n%s", code, errOut, out)
