@@ -1,15 +1,19 @@
 // Package api declares every body the admin API speaks (SPEC, "Admin
 // API"): what internal/admin answers, what internal/cli decodes, what the
-// tests read. These types are the wire format and nothing else: store
-// records are converted into them (convert.go), so a field of a stored
-// record can change without the API changing, and the other way round.
-// The golden files in testdata pin the JSON of each answer; a change to a
-// field name shows there as a diff (go test ./internal/api -update
-// rewrites them).
+// tests read. Requests carry no JSON (query parameters, and a test send's
+// raw body), so these are all answers, and NDJSON lines of the exports.
 //
-// Answers that were maps before this package keep their keys in
-// alphabetical order (the order encoding/json wrote the maps in), so their
-// bytes did not change either.
+// These types are the wire format and nothing else: store records are
+// converted into them (convert.go), so a stored record can change without
+// the API changing, and the other way round. The golden files in
+// internal/admin/testdata/api pin the JSON of every kind of answer, each
+// decoded into its type here and encoded back to the same bytes; a renamed
+// field shows there as a diff (go test ./internal/admin -run TestAPIGolden
+// -update rewrites them).
+//
+// Small answers whose fields are in alphabetical order (Ready, Retried,
+// Discarded, TestQueued, FilterError, ReloadRefused) were maps once; the
+// order keeps their bytes as they were.
 package api
 
 import (
