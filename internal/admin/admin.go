@@ -34,6 +34,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/config"
 	"github.com/hookgate/hookgate/internal/store"
 	"github.com/hookgate/hookgate/internal/telemetry"
@@ -73,19 +74,8 @@ type Server struct {
 	Health Health
 }
 
-// ReloadResult is what a reload did.
-type ReloadResult struct {
-	// Reloaded is false when the file's bytes were those running and so
-	// were the files its file() calls read.
-	Reloaded   bool   `json:"reloaded"`
-	ConfigHash string `json:"config_hash"`
-	// RestartNeeded names the settings that changed but take effect only
-	// after a restart (listen, admin_listen, storage); the running values
-	// were kept.
-	RestartNeeded []string `json:"restart_needed"`
-	// Changes says what changed, e.g. "route billing changed".
-	Changes []string `json:"changes,omitempty"`
-}
+// ReloadResult is what a reload did: POST /api/reload's answer.
+type ReloadResult = api.Reload
 
 // ReloadError is a reload refused because the config has errors; the
 // running config stays.
@@ -103,7 +93,7 @@ func (e *ReloadError) Error() string {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if s.Metrics != nil {
@@ -184,44 +174,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.Store.Ping(ctx); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "error": "storage is not reachable"})
+		writeJSON(w, http.StatusServiceUnavailable, api.Unready{Status: "unavailable", Error: "storage is not reachable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "config_hash": cfg.Hash, "config_loaded_at": cfg.LoadedAt.UTC()})
-}
-
-// deliveryView is a delivery as the API shows it: the body as JSON, and the
-// trace id of its traceparent.
-type deliveryView struct {
-	*store.Delivery
-	TraceID  string          `json:"trace_id,omitempty"`
-	Body     json.RawMessage `json:"body,omitempty"`
-	Attempts []attemptView   `json:"attempt_log,omitempty"`
-}
-
-type attemptView struct {
-	store.Attempt
-	LatencyMS float64 `json:"latency_ms"`
-}
-
-func view(d *store.Delivery, attempts []store.Attempt, withBody bool) deliveryView {
-	v := deliveryView{Delivery: d, TraceID: traceID(d.TraceParent)}
-	if withBody {
-		v.Body = rawJSON(d.Body)
-	}
-	for _, a := range attempts {
-		v.Attempts = append(v.Attempts, attemptView{Attempt: a, LatencyMS: float64(a.Latency.Microseconds()) / 1000})
-	}
-	return v
-}
-
-// rawJSON returns b as raw JSON, or as a JSON string when it is not JSON.
-func rawJSON(b []byte) json.RawMessage {
-	if json.Valid(b) {
-		return b
-	}
-	s, _ := json.Marshal(string(b))
-	return s
+	writeJSON(w, http.StatusOK, api.Ready{Status: "ready", ConfigHash: cfg.Hash, ConfigLoadedAt: cfg.LoadedAt.UTC()})
 }
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
@@ -252,11 +208,11 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, err)
 		return
 	}
-	out := make([]deliveryView, 0, len(page.Deliveries))
+	out := api.Deliveries{Deliveries: make([]api.Delivery, 0, len(page.Deliveries)), NextCursor: page.NextCursor}
 	for _, d := range page.Deliveries {
-		out = append(out, view(d, nil, false))
+		out.Deliveries = append(out.Deliveries, api.DeliveryOf(d, nil, false))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out, "next_cursor": page.NextCursor})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
@@ -265,46 +221,42 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, view(d, attempts, true))
+	writeJSON(w, http.StatusOK, api.DeliveryOf(d, attempts, true))
 }
 
-// eventView is an event as the API shows it: the body as JSON, the trace
-// id, and a summary of each of its deliveries still stored.
-type eventView struct {
-	*store.Event
-	TraceID    string          `json:"trace_id,omitempty"`
-	Body       json.RawMessage `json:"body"`
-	Deliveries []deliveryView  `json:"deliveries"`
-}
-
-// event loads an event and its deliveries (without their bodies and
-// attempts).
-func (s *Server) event(ctx context.Context, id string) (eventView, error) {
+// event loads an event and its deliveries still stored.
+func (s *Server) event(ctx context.Context, id string) (*store.Event, []*store.Delivery, error) {
 	ev, err := s.Store.Event(ctx, id)
 	if err != nil {
-		return eventView{}, err
+		return nil, nil, err
 	}
-	v := eventView{Event: ev, TraceID: traceID(ev.TraceParent), Body: rawJSON(ev.Body), Deliveries: []deliveryView{}}
+	var ds []*store.Delivery
 	for _, did := range ev.DeliveryIDs {
 		d, _, err := s.Store.Delivery(ctx, did)
 		if errors.Is(err, store.ErrNotFound) {
 			continue // cleaned up
 		}
 		if err != nil {
-			return eventView{}, err
+			return nil, nil, err
 		}
-		v.Deliveries = append(v.Deliveries, view(d, nil, false))
+		ds = append(ds, d)
 	}
-	return v, nil
+	return ev, ds, nil
 }
 
+// getEvent is GET /api/events/{id}: the event and a summary of each of its
+// deliveries (without their bodies and attempts).
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
-	v, err := s.event(r.Context(), r.PathValue("id"))
+	ev, ds, err := s.event(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.storeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	views := make([]api.Delivery, 0, len(ds))
+	for _, d := range ds {
+		views = append(views, api.DeliveryOf(d, nil, false))
+	}
+	writeJSON(w, http.StatusOK, api.EventOf(ev, views))
 }
 
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) {
@@ -318,7 +270,7 @@ func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.notify(d.Destination)
-	writeJSON(w, http.StatusAccepted, map[string]any{"id": id, "status": store.Pending})
+	writeJSON(w, http.StatusAccepted, api.Retried{ID: id, Status: string(store.Pending)})
 }
 
 func (s *Server) replay(w http.ResponseWriter, r *http.Request) {
@@ -348,7 +300,7 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request) {
 			s.notify(d.Name)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"replayed": n})
+	writeJSON(w, http.StatusOK, api.Replayed{Replayed: n})
 }
 
 // exportPage is how many dead deliveries the export lists at a time; it
@@ -380,7 +332,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 				s.logger().Error("dlq export", "delivery_id", listed.ID, "error", err)
 				return
 			}
-			if err := enc.Encode(view(d, nil, true)); err != nil {
+			if err := enc.Encode(api.DeliveryOf(d, nil, true)); err != nil {
 				return
 			}
 		}
@@ -393,52 +345,6 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 
 // defaultStatsWindow is the window of GET /api/stats without ?since.
 const defaultStatsWindow = 24 * time.Hour
-
-// statsView is one destination's figures as the API shows them: the
-// store's record over the requested window plus the latencies in
-// milliseconds, and the attempt figures of the last hour and the last 24
-// hours side by side.
-type statsView struct {
-	store.DestinationStats
-	MeanMS   float64     `json:"mean_ms"`
-	P99MS    float64     `json:"p99_ms"`
-	LastHour windowStats `json:"last_hour"`
-	LastDay  windowStats `json:"last_24h"`
-}
-
-// windowStats are one window's attempt figures.
-type windowStats struct {
-	Attempts      int     `json:"attempts"`
-	RetryAttempts int     `json:"retry_attempts"`
-	Succeeded     int     `json:"succeeded"`
-	SuccessRate   float64 `json:"success_rate"`
-	MeanMS        float64 `json:"mean_ms"`
-	P99MS         float64 `json:"p99_ms"`
-}
-
-func window(st store.DestinationStats) windowStats {
-	return windowStats{
-		Attempts: st.Attempts, RetryAttempts: st.RetryAttempts, Succeeded: st.Succeeded,
-		SuccessRate: st.SuccessRate, MeanMS: millis(st.MeanLatency), P99MS: millis(st.P99Latency),
-	}
-}
-
-// statsAnswer is GET /api/stats.
-type statsAnswer struct {
-	// Since is the start of the requested window (?since, default 24h),
-	// which the top-level figures of each destination cover.
-	Since time.Time `json:"since"`
-	// Windows are the starts of the last_hour and last_24h windows.
-	Windows struct {
-		LastHour time.Time `json:"last_hour"`
-		LastDay  time.Time `json:"last_24h"`
-	} `json:"windows"`
-	Destinations []statsView `json:"destinations"`
-	// ConfigHash and ConfigLoadedAt identify the running config, so a
-	// figure can be read against the rules that produced it.
-	ConfigHash     string    `json:"config_hash"`
-	ConfigLoadedAt time.Time `json:"config_loaded_at"`
-}
 
 // stats is GET /api/stats?since=1h|RFC3339 (default 24h): per destination,
 // deliveries by state (all stored) and attempt figures over the window, and
@@ -467,9 +373,9 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 }
 
 // statsAt gathers the figures of GET /api/stats at now.
-func (s *Server) statsAt(ctx context.Context, now, since time.Time) (*statsAnswer, error) {
+func (s *Server) statsAt(ctx context.Context, now, since time.Time) (*api.Stats, error) {
 	cfg := s.Current()
-	ans := &statsAnswer{Since: since.UTC(), ConfigHash: cfg.Hash, ConfigLoadedAt: cfg.LoadedAt.UTC()}
+	ans := &api.Stats{Since: since.UTC(), ConfigHash: cfg.Hash, ConfigLoadedAt: cfg.LoadedAt.UTC()}
 	ans.Windows.LastHour = now.Add(-time.Hour).UTC()
 	ans.Windows.LastDay = now.Add(-24 * time.Hour).UTC()
 	// The three windows are read in one pass over the store.
@@ -487,11 +393,11 @@ func (s *Server) statsAt(ctx context.Context, now, since time.Time) (*statsAnswe
 	for i, t := range starts {
 		byStart[t] = got[i]
 	}
-	views := map[string]*statsView{}
-	get := func(name string) *statsView {
+	views := map[string]*api.DestinationStats{}
+	get := func(name string) *api.DestinationStats {
 		v, ok := views[name]
 		if !ok {
-			v = &statsView{DestinationStats: store.DestinationStats{Destination: name}}
+			v = &api.DestinationStats{Destination: name}
 			views[name] = v
 		}
 		return v
@@ -500,30 +406,20 @@ func (s *Server) statsAt(ctx context.Context, now, since time.Time) (*statsAnswe
 		get(d.Name)
 	}
 	for _, st := range byStart[since.UTC()] {
-		v := get(st.Destination)
-		v.DestinationStats, v.MeanMS, v.P99MS = st, millis(st.MeanLatency), millis(st.P99Latency)
+		*get(st.Destination) = api.StatsOf(st) // before the fixed windows are filled in
 	}
 	for _, st := range byStart[ans.Windows.LastHour] {
-		get(st.Destination).LastHour = window(st)
+		get(st.Destination).LastHour = api.WindowOf(st)
 	}
 	for _, st := range byStart[ans.Windows.LastDay] {
-		get(st.Destination).LastDay = window(st)
+		get(st.Destination).LastDay = api.WindowOf(st)
 	}
-	ans.Destinations = make([]statsView, 0, len(views))
+	ans.Destinations = make([]api.DestinationStats, 0, len(views))
 	for _, v := range views {
 		ans.Destinations = append(ans.Destinations, *v)
 	}
-	slices.SortFunc(ans.Destinations, func(a, b statsView) int { return strings.Compare(a.Destination, b.Destination) })
+	slices.SortFunc(ans.Destinations, func(a, b api.DestinationStats) int { return strings.Compare(a.Destination, b.Destination) })
 	return ans, nil
-}
-
-// diagnosticView is one diagnostic as the API shows it.
-type diagnosticView struct {
-	Severity string `json:"severity"`
-	Summary  string `json:"summary"`
-	Detail   string `json:"detail,omitempty"`
-	// Range is file:line:col, "" when the diagnostic has no place.
-	Range string `json:"range,omitempty"`
 }
 
 func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
@@ -535,9 +431,9 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 	var rerr *ReloadError
 	switch {
 	case errors.As(err, &rerr):
-		diags := []diagnosticView{}
+		diags := []api.Diagnostic{}
 		for _, d := range rerr.Diagnostics {
-			v := diagnosticView{Severity: "error", Summary: d.Summary, Detail: d.Detail}
+			v := api.Diagnostic{Severity: "error", Summary: d.Summary, Detail: d.Detail}
 			if d.Severity == hcl.DiagWarning {
 				v.Severity = "warning"
 			}
@@ -546,10 +442,10 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 			}
 			diags = append(diags, v)
 		}
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
-			"error":       "the config has errors; the running config was kept",
-			"diagnostics": diags,
-			"text":        rerr.Text,
+		writeJSON(w, http.StatusUnprocessableEntity, api.ReloadRefused{
+			Error:       "the config has errors; the running config was kept",
+			Diagnostics: diags,
+			Text:        rerr.Text,
 		})
 	case err != nil:
 		s.logger().Error("reload", "error", err)
@@ -561,9 +457,6 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, res)
 	}
 }
-
-// millis is d in milliseconds, to the microsecond.
-func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func (s *Server) storeError(w http.ResponseWriter, err error) {
 	switch {
@@ -597,22 +490,6 @@ func (s *Server) logger() *slog.Logger {
 		return s.Logger
 	}
 	return slog.New(slog.DiscardHandler)
-}
-
-// traceID returns the trace id of a W3C traceparent
-// (version-traceid-parentid-flags): its 32 hex digits, or "" when tp is not
-// one.
-func traceID(tp string) string {
-	parts := strings.Split(tp, "-")
-	if len(parts) < 4 || len(parts[1]) != 32 || parts[1] == strings.Repeat("0", 32) {
-		return ""
-	}
-	for _, c := range parts[1] {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return ""
-		}
-	}
-	return parts[1]
 }
 
 // localOnly reports whether r may be served without an admin token: it
@@ -698,11 +575,9 @@ func extendWrite(w http.ResponseWriter, r *http.Request, extra time.Duration) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	api.Encode(w, v)
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+	writeJSON(w, status, api.Error{Error: msg})
 }

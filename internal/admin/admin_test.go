@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/internal/admin"
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/config"
 	"github.com/hookgate/hookgate/internal/ids"
 	"github.com/hookgate/hookgate/internal/store"
@@ -22,25 +23,6 @@ import (
 )
 
 const statsToken = "stats-admin-s3cret"
-
-type statsAnswer struct {
-	Since          time.Time `json:"since"`
-	ConfigHash     string    `json:"config_hash"`
-	ConfigLoadedAt time.Time `json:"config_loaded_at"`
-	Destinations   []struct {
-		Destination   string  `json:"destination"`
-		Pending       int     `json:"pending"`
-		Retrying      int     `json:"retrying"`
-		Delivered     int     `json:"delivered"`
-		Dead          int     `json:"dead"`
-		Attempts      int     `json:"attempts"`
-		RetryAttempts int     `json:"retry_attempts"`
-		Succeeded     int     `json:"succeeded"`
-		SuccessRate   float64 `json:"success_rate"`
-		MeanMS        float64 `json:"mean_ms"`
-		P99MS         float64 `json:"p99_ms"`
-	} `json:"destinations"`
-}
 
 // newStatsServer serves the admin API over a real embedded store holding:
 // to "orders", one delivery that failed 2h ago (500, 40ms) and succeeded
@@ -130,7 +112,7 @@ route "all" {
 	return srv.URL, now
 }
 
-func getStats(t *testing.T, base, since, token string) (int, statsAnswer) {
+func getStats(t *testing.T, base, since, token string) (int, api.Stats) {
 	t.Helper()
 	u := base + "/api/stats"
 	if since != "" {
@@ -145,7 +127,7 @@ func getStats(t *testing.T, base, since, token string) (int, statsAnswer) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out statsAnswer
+	var out api.Stats
 	if resp.StatusCode == http.StatusOK {
 		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 			t.Fatalf("decode: %v", err)

@@ -11,21 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/ids"
 	"github.com/hookgate/hookgate/internal/store"
 )
 
-type listAnswer struct {
-	Deliveries []struct {
-		ID          string `json:"id"`
-		Status      string `json:"status"`
-		Destination string `json:"destination"`
-		TraceID     string `json:"trace_id"`
-	} `json:"deliveries"`
-	NextCursor string `json:"next_cursor"`
-}
-
-func (l listAnswer) ids() []string {
+// listedIDs are the ids of a listing's deliveries, in order.
+func listedIDs(l api.Deliveries) []string {
 	var out []string
 	for _, d := range l.Deliveries {
 		out = append(out, d.ID)
@@ -68,13 +60,13 @@ func TestDeliveriesFilters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			var got listAnswer
+			var got api.Deliveries
 			getJSON(t, f.url+"/api/deliveries?"+tt.query, &got)
-			ids := got.ids()
+			listed := listedIDs(got)
 			// Deliveries of one event share a creation time; their order
 			// among themselves is the ids'.
-			if !sameSet(ids, tt.want) || !newestFirst(ids) {
-				t.Errorf("got %v, want %v", ids, tt.want)
+			if !sameSet(listed, tt.want) || !newestFirst(listed) {
+				t.Errorf("got %v, want %v", listed, tt.want)
 			}
 			for _, d := range got.Deliveries {
 				if d.TraceID != "4bf92f3577b34da6a3ce929d0e0e4736" {
@@ -140,9 +132,9 @@ func TestPaginationWhileWriting(t *testing.T) {
 		if page > 100 {
 			t.Fatal("more than 100 pages")
 		}
-		var got listAnswer
+		var got api.Deliveries
 		getJSON(t, f.url+"/api/deliveries?limit=7&destination=billing&cursor="+url.QueryEscape(cursor), &got)
-		for _, id := range got.ids() {
+		for _, id := range listedIDs(got) {
 			if seen[id] {
 				t.Errorf("page %d lists %s again", page, id)
 			}
@@ -177,21 +169,7 @@ func TestEventShow(t *testing.T) {
 	ev, ds := f.seed(t, at, "order.created", "orders", "billing")
 	f.finish(t, ds[1], at.Add(time.Second), 410, store.Dead)
 
-	var got struct {
-		ID         string            `json:"id"`
-		Source     string            `json:"source"`
-		EventType  string            `json:"event_type"`
-		ReceivedAt time.Time         `json:"received_at"`
-		Headers    map[string]string `json:"headers"`
-		TraceID    string            `json:"trace_id"`
-		Body       json.RawMessage   `json:"body"`
-		Deliveries []struct {
-			ID          string `json:"id"`
-			Status      string `json:"status"`
-			Destination string `json:"destination"`
-			Attempts    int    `json:"attempts"`
-		} `json:"deliveries"`
-	}
+	var got api.Event
 	getJSON(t, f.url+"/api/events/"+ev, &got)
 	if got.ID != ev || got.Source != "shop" || got.EventType != "order.created" || !got.ReceivedAt.Equal(at) {
 		t.Errorf("event = %+v", got)
@@ -267,28 +245,12 @@ func TestStatsWindows(t *testing.T) {
 	}
 }
 
-type testAnswer struct {
-	ID         string          `json:"id"`
-	EventID    string          `json:"event_id"`
-	Status     string          `json:"status"`
-	Route      string          `json:"route"`
-	Attempts   int             `json:"attempts"`
-	TraceID    string          `json:"trace_id"`
-	Body       json.RawMessage `json:"body"`
-	AttemptLog []struct {
-		StatusCode int     `json:"status_code"`
-		LatencyMS  float64 `json:"latency_ms"`
-		Error      string  `json:"error"`
-		Response   string  `json:"response"`
-	} `json:"attempt_log"`
-}
-
 func TestDestinationTest(t *testing.T) {
 	f := newFixture(t, fixtureOpts{token: fxToken, engine: true})
-	post := func(t *testing.T, path, body string) (int, testAnswer) {
+	post := func(t *testing.T, path, body string) (int, api.Delivery) {
 		t.Helper()
 		code, raw := call(t, http.MethodPost, f.url+path, fxToken, body)
-		var a testAnswer
+		var a api.Delivery
 		if code/100 == 2 {
 			if err := json.Unmarshal(raw, &a); err != nil {
 				t.Fatalf("%s: %v: %s", path, err, raw)
@@ -338,10 +300,10 @@ func TestDestinationTest(t *testing.T) {
 		if _, err := time.Parse(time.RFC3339, ev.Body["at"].(string)); err != nil {
 			t.Errorf("timestamp field: %v", err)
 		}
-		var list listAnswer
+		var list api.Deliveries
 		getJSON(t, f.url+"/api/deliveries?route=@test", &list)
 		if len(list.Deliveries) != 1 || list.Deliveries[0].ID != a.ID {
-			t.Errorf("route=@test lists %v", list.ids())
+			t.Errorf("route=@test lists %v", listedIDs(list))
 		}
 	})
 	t.Run("given body", func(t *testing.T) {
@@ -389,7 +351,7 @@ func TestDestinationTestWithoutEngine(t *testing.T) {
 	f := newFixture(t, fixtureOpts{token: fxToken})
 	start := time.Now()
 	code, raw := call(t, http.MethodPost, f.url+"/api/destinations/billing/test", fxToken, "")
-	var a testAnswer
+	var a api.Delivery
 	json.Unmarshal(raw, &a)
 	if code != http.StatusAccepted || a.Status != "pending" || !strings.HasPrefix(a.ID, "dlv_") || time.Since(start) > 2*time.Second {
 		t.Errorf("%d %s", code, raw)

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/config"
 	"github.com/hookgate/hookgate/internal/ids"
 	"github.com/hookgate/hookgate/internal/routing"
@@ -33,40 +33,6 @@ const (
 	backfillSample  = 5
 	backfillSkips   = 20
 )
-
-// backfillAnswer is POST /api/events/replay's answer.
-type backfillAnswer struct {
-	DryRun bool `json:"dry_run"`
-	// Events is how many events matched; Replayed how many of them got
-	// at least one delivery (were stored again, unless a dry run).
-	Events   int `json:"events"`
-	Replayed int `json:"replayed"`
-	// Deliveries counts the new deliveries, in all and per destination.
-	Deliveries   int            `json:"deliveries"`
-	Destinations map[string]int `json:"destinations"`
-	// Sample shows the first few deliveries.
-	Sample []backfillDelivery `json:"sample"`
-	// Skipped lists (up to 20) matching events the current config does
-	// not take, with why; SkippedCount counts them all.
-	Skipped      []backfillSkip `json:"skipped"`
-	SkippedCount int            `json:"skipped_count"`
-	// NextCursor continues a backfill that matched more than its limit.
-	NextCursor string `json:"next_cursor"`
-}
-
-type backfillDelivery struct {
-	ID          string          `json:"id,omitempty"` // empty in a dry run
-	Event       string          `json:"event"`
-	ReplayOf    string          `json:"replay_of"`
-	Route       string          `json:"route"`
-	Destination string          `json:"destination"`
-	Body        json.RawMessage `json:"body"`
-}
-
-type backfillSkip struct {
-	Event  string `json:"event"`
-	Reason string `json:"reason"`
-}
 
 // replayEvents is POST /api/events/replay?filter=&since=&until=&source=&route=&dry_run=&limit=&cursor=.
 func (s *Server) replayEvents(w http.ResponseWriter, r *http.Request) {
@@ -102,16 +68,16 @@ func (s *Server) replayEvents(w http.ResponseWriter, r *http.Request) {
 
 // backfill runs one backfill call (a dry run: counts only) under cfg;
 // progress is called every 100 events (to move a write deadline on).
-func (s *Server) backfill(ctx context.Context, cfg *config.Config, es eventSearch, route string, dry bool, progress func()) (backfillAnswer, error) {
+func (s *Server) backfill(ctx context.Context, cfg *config.Config, es eventSearch, route string, dry bool, progress func()) (api.Backfill, error) {
 	evs, next, err := s.searchPage(ctx, es)
 	if err != nil {
-		return backfillAnswer{}, err
+		return api.Backfill{}, err
 	}
-	ans := backfillAnswer{DryRun: dry, Events: len(evs), Destinations: map[string]int{}, Sample: []backfillDelivery{}, Skipped: []backfillSkip{}, NextCursor: next}
+	ans := api.Backfill{DryRun: dry, Events: len(evs), Destinations: map[string]int{}, Sample: []api.BackfillDelivery{}, Skipped: []api.BackfillSkip{}, NextCursor: next}
 	skip := func(ev *store.Event, reason string) {
 		ans.SkippedCount++
 		if len(ans.Skipped) < backfillSkips {
-			ans.Skipped = append(ans.Skipped, backfillSkip{Event: ev.ID, Reason: reason})
+			ans.Skipped = append(ans.Skipped, api.BackfillSkip{Event: ev.ID, Reason: reason})
 		}
 	}
 	now := s.now()
@@ -155,7 +121,7 @@ func (s *Server) backfill(ctx context.Context, cfg *config.Config, es eventSearc
 				notify[d.Destination] = true
 			}
 			if len(ans.Sample) < backfillSample {
-				bd := backfillDelivery{Event: ev.ID, ReplayOf: d.ReplayOf, Route: d.Route, Destination: d.Destination, Body: rawJSON(d.Body)}
+				bd := api.BackfillDelivery{Event: ev.ID, ReplayOf: d.ReplayOf, Route: d.Route, Destination: d.Destination, Body: api.RawJSON(d.Body)}
 				if !dry {
 					bd.ID = d.ID
 				}

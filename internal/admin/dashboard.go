@@ -24,6 +24,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/buildinfo"
 	"github.com/hookgate/hookgate/internal/config"
 	"github.com/hookgate/hookgate/internal/store"
@@ -565,7 +566,7 @@ func (d *dash) delivery(w http.ResponseWriter, r *http.Request, s session) {
 		timeline = append(timeline, attemptRow{Attempt: a, Class: c})
 	}
 	d.render(w, r, s, http.StatusOK, "delivery", pageData{Title: "Delivery " + dl.ID, Nav: "deliveries", Data: map[string]any{
-		"D": dl, "TraceID": traceID(dl.TraceParent), "Attempts": timeline, "Body": prettyJSON(dl.Body),
+		"D": dl, "TraceID": api.TraceID(dl.TraceParent), "Attempts": timeline, "Body": prettyJSON(dl.Body),
 		"Retryable": dl.Status.Finished(), "Test": dl.Route == testRoute,
 	}})
 }
@@ -589,14 +590,10 @@ func (d *dash) retry(w http.ResponseWriter, r *http.Request, s session) {
 }
 
 func (d *dash) event(w http.ResponseWriter, r *http.Request, s session) {
-	ev, err := d.s.event(r.Context(), r.PathValue("id"))
+	ev, ds, err := d.s.event(r.Context(), r.PathValue("id"))
 	if err != nil {
 		d.storeFail(w, r, s, err)
 		return
-	}
-	var ds []*store.Delivery
-	for _, v := range ev.Deliveries {
-		ds = append(ds, v.Delivery)
 	}
 	names := make([]string, 0, len(ev.Headers))
 	for k := range ev.Headers {
@@ -609,7 +606,7 @@ func (d *dash) event(w http.ResponseWriter, r *http.Request, s session) {
 		headers = append(headers, header{k, ev.Headers[k]})
 	}
 	d.render(w, r, s, http.StatusOK, "event", pageData{Title: "Event " + ev.ID, Nav: "deliveries", Data: map[string]any{
-		"E": ev.Event, "TraceID": ev.TraceID, "Headers": headers, "Body": prettyJSON(ev.Event.Body), "Rows": rows(ds),
+		"E": ev, "TraceID": api.TraceID(ev.TraceParent), "Headers": headers, "Body": prettyJSON(ev.Body), "Rows": rows(ds),
 	}})
 }
 

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/delivery"
 	"github.com/hookgate/hookgate/internal/store"
 )
@@ -17,30 +17,6 @@ import (
 type Health interface {
 	Health() []delivery.DestinationHealth
 	RefreshPauses(ctx context.Context) error
-}
-
-// destinationView is one destination in GET /api/destinations.
-type destinationView struct {
-	Name string `json:"name"`
-	URL  string `json:"url"`
-	// Kind and Target describe a destination that is not HTTP (URL is
-	// empty): "nats" and "nats nats://127.0.0.1:4222 creator.events",
-	// without credentials.
-	Kind   string `json:"kind,omitempty"`
-	Target string `json:"target,omitempty"`
-	// State is closed, open, half_open or paused.
-	State          delivery.State `json:"state"`
-	Concurrency    int            `json:"concurrency"`
-	MaxConcurrency int            `json:"max_concurrency"`
-	InFlight       int            `json:"in_flight"`
-	Adaptive       bool           `json:"adaptive_concurrency"`
-	Breaker        *breakerView   `json:"breaker,omitempty"`
-	PausedAt       *time.Time     `json:"paused_at,omitempty"`
-}
-
-type breakerView struct {
-	Failures int    `json:"failures"`
-	Cooldown string `json:"cooldown"`
 }
 
 // destinationRoutes adds GET /api/destinations and the pause and resume
@@ -54,7 +30,7 @@ func (s *Server) destinationRoutes(api *http.ServeMux) {
 // destinations returns every destination of the running config with its
 // state: the engine's (breaker, concurrency), and paused when the store
 // says so (a pause made on another instance shows at once).
-func (s *Server) destinations(ctx context.Context) ([]destinationView, error) {
+func (s *Server) destinations(ctx context.Context) ([]api.Destination, error) {
 	cfg := s.Current()
 	health := map[string]delivery.DestinationHealth{}
 	if s.Health != nil {
@@ -69,9 +45,9 @@ func (s *Server) destinations(ctx context.Context) ([]destinationView, error) {
 			return nil, err
 		}
 	}
-	out := make([]destinationView, 0, len(cfg.Destinations))
+	out := make([]api.Destination, 0, len(cfg.Destinations))
 	for _, d := range cfg.Destinations {
-		v := destinationView{Name: d.Name, State: delivery.Closed,
+		v := api.Destination{Name: d.Name, State: string(delivery.Closed),
 			MaxConcurrency: max(d.MaxConcurrency, 1), Adaptive: d.AdaptiveConcurrency}
 		if d.Kind == "" {
 			v.URL = d.ShownURL()
@@ -80,16 +56,16 @@ func (s *Server) destinations(ctx context.Context) ([]destinationView, error) {
 		}
 		v.Concurrency = v.MaxConcurrency
 		if h, ok := health[d.Name]; ok {
-			v.State, v.Concurrency, v.InFlight = h.State, h.Concurrency, h.InFlight
+			v.State, v.Concurrency, v.InFlight = string(h.State), h.Concurrency, h.InFlight
 		}
 		if d.Breaker != nil {
-			v.Breaker = &breakerView{Failures: d.Breaker.Failures, Cooldown: d.Breaker.Cooldown.String()}
+			v.Breaker = &api.Breaker{Failures: d.Breaker.Failures, Cooldown: d.Breaker.Cooldown.String()}
 		}
 		if p, ok := paused[d.Name]; ok {
 			at := p.At
-			v.State, v.PausedAt = delivery.Paused, &at
-		} else if v.State == delivery.Paused {
-			v.State = delivery.Closed // resumed on another instance; this one learns it within a poll
+			v.State, v.PausedAt = string(delivery.Paused), &at
+		} else if v.State == string(delivery.Paused) {
+			v.State = string(delivery.Closed) // resumed on another instance; this one learns it within a poll
 		}
 		out = append(out, v)
 	}
@@ -102,7 +78,7 @@ func (s *Server) listDestinations(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"destinations": ds})
+	writeJSON(w, http.StatusOK, api.Destinations{Destinations: ds})
 }
 
 func (s *Server) pauseDestination(w http.ResponseWriter, r *http.Request) {
@@ -135,7 +111,7 @@ func (s *Server) setPause(w http.ResponseWriter, r *http.Request, pause bool) {
 }
 
 // pause pauses or resumes destination name and returns its view.
-func (s *Server) pause(ctx context.Context, name string, pause bool) (*destinationView, error) {
+func (s *Server) pause(ctx context.Context, name string, pause bool) (*api.Destination, error) {
 	if s.Current().Destination(name) == nil {
 		return nil, store.ErrNotFound
 	}

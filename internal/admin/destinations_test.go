@@ -5,22 +5,12 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/api"
 )
 
-type destinationsAnswer struct {
-	Destinations []destinationAnswer `json:"destinations"`
-}
-
-type destinationAnswer struct {
-	Name           string     `json:"name"`
-	URL            string     `json:"url"`
-	State          string     `json:"state"`
-	Concurrency    int        `json:"concurrency"`
-	MaxConcurrency int        `json:"max_concurrency"`
-	PausedAt       *time.Time `json:"paused_at"`
-}
-
-func (a destinationsAnswer) find(name string) *destinationAnswer {
+// find is the destination named name in a, or nil.
+func find(a api.Destinations, name string) *api.Destination {
 	for i := range a.Destinations {
 		if a.Destinations[i].Name == name {
 			return &a.Destinations[i]
@@ -35,11 +25,11 @@ func (a destinationsAnswer) find(name string) *destinationAnswer {
 // …/resume closes it; an unknown name is a 404.
 func TestPauseAndResumeAPI(t *testing.T) {
 	f := newFixture(t, fixtureOpts{token: fxToken, engine: true})
-	list := func() destinationsAnswer {
+	list := func() api.Destinations {
 		t.Helper()
 		code, raw := call(t, http.MethodGet, f.url+"/api/destinations", fxToken, "")
 		noSecrets(t, "GET /api/destinations", raw)
-		var a destinationsAnswer
+		var a api.Destinations
 		if code != http.StatusOK || json.Unmarshal(raw, &a) != nil {
 			t.Fatalf("GET /api/destinations: %d %s", code, raw)
 		}
@@ -49,20 +39,20 @@ func TestPauseAndResumeAPI(t *testing.T) {
 	if len(a.Destinations) != len(f.cfg.Destinations) {
 		t.Fatalf("%d destinations listed, want the config's %d", len(a.Destinations), len(f.cfg.Destinations))
 	}
-	o := a.find("orders")
+	o := find(a, "orders")
 	if o == nil || o.State != "closed" || o.Concurrency < 1 || o.Concurrency != o.MaxConcurrency || o.PausedAt != nil {
 		t.Fatalf("orders: %+v, want closed at its max_concurrency", o)
 	}
 
 	code, raw := call(t, http.MethodPost, f.url+"/api/destinations/orders/pause", fxToken, "")
-	var d destinationAnswer
+	var d api.Destination
 	if code != http.StatusOK || json.Unmarshal(raw, &d) != nil || d.State != "paused" || d.PausedAt == nil {
 		t.Fatalf("pause: %d %s", code, raw)
 	}
-	if o := list().find("orders"); o.State != "paused" {
+	if o := find(list(), "orders"); o.State != "paused" {
 		t.Fatalf("after pause: %+v", o)
 	}
-	if b := list().find("billing"); b == nil || b.State != "closed" {
+	if b := find(list(), "billing"); b == nil || b.State != "closed" {
 		t.Fatalf("pausing orders changed billing: %+v", b)
 	}
 	// The engine applied it at once: nothing is attempted.
@@ -73,7 +63,7 @@ func TestPauseAndResumeAPI(t *testing.T) {
 	}
 
 	code, raw = call(t, http.MethodPost, f.url+"/api/destinations/orders/resume", fxToken, "")
-	d = destinationAnswer{}
+	d = api.Destination{}
 	if code != http.StatusOK || json.Unmarshal(raw, &d) != nil || d.State != "closed" || d.PausedAt != nil {
 		t.Fatalf("resume: %d %s", code, raw)
 	}

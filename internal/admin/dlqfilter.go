@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/rules"
 	"github.com/hookgate/hookgate/internal/store"
 )
@@ -104,5 +105,5 @@ func (s *Server) replayFiltered(w http.ResponseWriter, r *http.Request, rq store
 		s.notify(d)
 	}
 	s.logger().Info("dead deliveries replayed by filter", "replayed", n, "destinations", len(dests))
-	writeJSON(w, http.StatusOK, map[string]any{"replayed": n})
+	writeJSON(w, http.StatusOK, api.Replayed{Replayed: n})
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/store"
 )
 
@@ -25,18 +26,14 @@ func TestDLQReplayFilter(t *testing.T) {
 	f.finish(t, c[0], at.Add(3*time.Minute), 410, store.Dead)
 
 	status := func(id string) string {
-		var d struct {
-			Status string `json:"status"`
-		}
+		var d api.Delivery
 		getJSON(t, f.url+"/api/deliveries/"+id, &d)
 		return d.Status
 	}
 	replay := func(query string) int {
 		t.Helper()
 		code, raw := call(t, http.MethodPost, f.url+"/api/dlq/replay?"+query, fxToken, "")
-		var out struct {
-			Replayed int `json:"replayed"`
-		}
+		var out api.Replayed
 		if json.Unmarshal(raw, &out); code != http.StatusOK {
 			t.Fatalf("%s: %d %s", query, code, raw)
 		}
@@ -64,10 +61,7 @@ func TestDLQReplayFilter(t *testing.T) {
 		{"$status == 500 && $headers['x'] == 'y'", 19},
 	} {
 		code, raw := call(t, http.MethodPost, f.url+"/api/dlq/replay?filter="+url.QueryEscape(bad.expr), fxToken, "")
-		var e struct {
-			Error  string `json:"error"`
-			Column int    `json:"column"`
-		}
+		var e api.FilterError
 		if json.Unmarshal(raw, &e); code != http.StatusBadRequest || e.Column != bad.column {
 			t.Errorf("%q: %d %s, want 400 at column %d", bad.expr, code, raw, bad.column)
 		}

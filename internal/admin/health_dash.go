@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/store"
 )
 
@@ -20,7 +21,7 @@ const chartMinutes = 60
 // healthRow is a destination on the overview's health section: its state,
 // pause or resume button, and chart.
 type healthRow struct {
-	destinationView
+	api.Destination
 	// Chart is a server-rendered SVG (numbers and fixed words only; the
 	// name is escaped).
 	Chart template.HTML
@@ -95,7 +96,7 @@ func (d *dash) healthRows(ctx context.Context, now time.Time) ([]healthRow, erro
 		if len(m) == 0 {
 			m = store.MinuteStatsZeros(now.Add(-(chartMinutes-1)*time.Minute), chartMinutes)
 		}
-		row := healthRow{destinationView: v, Chart: chartSVG(v.Name, m)}
+		row := healthRow{Destination: v, Chart: chartSVG(v.Name, m)}
 		for _, x := range m {
 			row.Delivered += x.Succeeded
 			row.Failed += x.Failed()

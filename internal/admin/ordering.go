@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/store"
 )
 
@@ -25,12 +26,6 @@ func (s *Server) orderingRoutes(api *http.ServeMux) {
 func (s *Server) orderer() store.Orderer {
 	o, _ := s.Store.(store.Orderer)
 	return o
-}
-
-// BlockedView is GET /api/destinations/{name}/blocked's answer.
-type BlockedView struct {
-	Destination string             `json:"destination"`
-	Blocked     []store.BlockedKey `json:"blocked"`
 }
 
 func (s *Server) discardDelivery(w http.ResponseWriter, r *http.Request) {
@@ -59,7 +54,7 @@ func (s *Server) discardDelivery(w http.ResponseWriter, r *http.Request) {
 		s.notify(d.Destination) // the key's next delivery is due
 	}
 	s.logger().Info("delivery discarded", "delivery_id", id, "destination", d.Destination, "key", d.Key)
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "status": store.Dead, "discarded": true})
+	writeJSON(w, http.StatusOK, api.Discarded{ID: id, Status: string(store.Dead), Discarded: true})
 }
 
 func (s *Server) blockedKeys(w http.ResponseWriter, r *http.Request) {
@@ -87,8 +82,5 @@ func (s *Server) blockedKeys(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, err)
 		return
 	}
-	if bs == nil {
-		bs = []store.BlockedKey{}
-	}
-	writeJSON(w, http.StatusOK, BlockedView{Destination: name, Blocked: bs})
+	writeJSON(w, http.StatusOK, api.BlockedOf(name, bs))
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/ids"
 	"github.com/hookgate/hookgate/internal/store"
 )
@@ -44,19 +45,13 @@ func TestBlockedKeys(t *testing.T) {
 	f.finish(t, ids[0], at.Add(time.Second), 410, store.Dead)
 
 	code, body := call(t, "GET", f.url+"/api/deliveries/"+ids[1], fxToken, "")
-	var dv struct {
-		Key    string `json:"key"`
-		Status string `json:"status"`
-	}
+	var dv api.Delivery
 	json.Unmarshal(body, &dv)
 	if code != 200 || dv.Key != "creator-<7>" || dv.Status != "pending" {
 		t.Errorf("waiting delivery: %d key %q status %q", code, dv.Key, dv.Status)
 	}
 	code, body = call(t, "GET", f.url+"/api/destinations/billing/blocked", fxToken, "")
-	var bl struct {
-		Destination string             `json:"destination"`
-		Blocked     []store.BlockedKey `json:"blocked"`
-	}
+	var bl api.Blocked
 	json.Unmarshal(body, &bl)
 	if code != 200 || bl.Destination != "billing" || len(bl.Blocked) != 1 || bl.Blocked[0].DeliveryID != ids[0] || bl.Blocked[0].Waiting != 2 {
 		t.Fatalf("blocked: %d %s", code, body)

@@ -9,11 +9,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
 
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/rules"
 	"github.com/hookgate/hookgate/internal/store"
 )
@@ -217,37 +217,10 @@ func (s *Server) searchPage(ctx context.Context, es eventSearch) ([]*store.Event
 func searchError(w http.ResponseWriter, err error) {
 	var fe *FilterError
 	if errors.As(err, &fe) {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": fe.Error(), "line": fe.Line, "column": fe.Column})
+		writeJSON(w, http.StatusBadRequest, api.FilterError{Error: fe.Error(), Line: fe.Line, Column: fe.Column})
 		return
 	}
 	writeError(w, http.StatusBadRequest, err.Error())
-}
-
-// receivedEvent is an event as received, as the search lists it and the
-// export writes it: what a plan or a backfill needs to route it again.
-type receivedEvent struct {
-	ID         string            `json:"id"`
-	Source     string            `json:"source"`
-	EventType  string            `json:"event_type,omitempty"`
-	ReceivedAt time.Time         `json:"received_at"`
-	Headers    map[string]string `json:"headers"`
-	Body       json.RawMessage   `json:"body"`
-	// Deliveries are the ids of the event's deliveries.
-	Deliveries []string `json:"deliveries"`
-	// ReplayOf is set on a backfill's copy: the event it routes again.
-	ReplayOf string `json:"replay_of,omitempty"`
-}
-
-func received(ev *store.Event) receivedEvent {
-	h := ev.Headers
-	if h == nil {
-		h = map[string]string{}
-	}
-	ds := ev.DeliveryIDs
-	if ds == nil {
-		ds = []string{}
-	}
-	return receivedEvent{ID: ev.ID, Source: ev.Source, EventType: ev.EventType, ReceivedAt: ev.ReceivedAt, Headers: h, Body: rawJSON(ev.Body), Deliveries: ds, ReplayOf: ev.ReplayOf}
 }
 
 // listEvents is GET /api/events: accepted events, newest first, matching
@@ -263,11 +236,11 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, err)
 		return
 	}
-	out := make([]receivedEvent, 0, len(evs))
+	out := api.Events{Events: make([]api.ReceivedEvent, 0, len(evs)), NextCursor: next}
 	for _, ev := range evs {
-		out = append(out, received(ev))
+		out.Events = append(out.Events, api.ReceivedEventOf(ev))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": out, "next_cursor": next})
+	writeJSON(w, http.StatusOK, out)
 }
 
 // exportEvents is GET /api/events/export: every matching event as
@@ -282,8 +255,6 @@ func (s *Server) exportEvents(w http.ResponseWriter, r *http.Request) {
 	es.query.Limit = exportPage
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Content-Disposition", `attachment; filename="hookgate-events.ndjson"`)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
 	for {
 		extendWrite(w, r, 0)
 		evs, next, err := s.searchPage(r.Context(), es)
@@ -292,7 +263,7 @@ func (s *Server) exportEvents(w http.ResponseWriter, r *http.Request) {
 			return // the status is sent; a cut stream shows the failure
 		}
 		for _, ev := range evs {
-			if err := enc.Encode(received(ev)); err != nil {
+			if err := api.Encode(w, api.ReceivedEventOf(ev)); err != nil {
 				return
 			}
 		}

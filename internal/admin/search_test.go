@@ -14,19 +14,10 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/internal/admin"
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/ids"
 	"github.com/hookgate/hookgate/internal/store"
 )
-
-type eventsAnswer struct {
-	Events []struct {
-		ID      string            `json:"id"`
-		Source  string            `json:"source"`
-		Headers map[string]string `json:"headers"`
-		Body    json.RawMessage   `json:"body"`
-	} `json:"events"`
-	NextCursor string `json:"next_cursor"`
-}
 
 // TestEventSearch: GET /api/events filters by the expression language
 // ($event, $headers, payload fields), source and time, pages with a
@@ -54,7 +45,7 @@ func TestEventSearch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			var got eventsAnswer
+			var got api.Events
 			getJSON(t, f.url+"/api/events?"+tt.query, &got)
 			var ids []string
 			for _, ev := range got.Events {
@@ -73,7 +64,7 @@ func TestEventSearch(t *testing.T) {
 		var ids []string
 		cursor := ""
 		for range 10 {
-			var got eventsAnswer
+			var got api.Events
 			getJSON(t, f.url+"/api/events?limit=1&filter="+url.QueryEscape("$event == 'order.created'")+"&cursor="+url.QueryEscape(cursor), &got)
 			for _, ev := range got.Events {
 				ids = append(ids, ev.ID)
@@ -95,11 +86,7 @@ func TestEventSearch(t *testing.T) {
 		var ids []string
 		sc := bufio.NewScanner(bytes.NewReader(raw))
 		for sc.Scan() {
-			var ev struct {
-				ID     string          `json:"id"`
-				Source string          `json:"source"`
-				Body   json.RawMessage `json:"body"`
-			}
+			var ev api.ReceivedEvent
 			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
 				t.Fatalf("line %q: %v", sc.Text(), err)
 			}
@@ -127,10 +114,7 @@ func TestEventSearch(t *testing.T) {
 		t.Run("bad "+bad.query, func(t *testing.T) {
 			for _, path := range []string{"/api/events?", "/api/events/export?"} {
 				code, raw := call(t, http.MethodGet, f.url+path+bad.query, fxToken, "")
-				var e struct {
-					Error  string `json:"error"`
-					Column int    `json:"column"`
-				}
+				var e api.FilterError
 				if json.Unmarshal(raw, &e); code != http.StatusBadRequest || e.Error == "" || e.Column != bad.column {
 					t.Errorf("%s: %d %s, want 400 with an error at column %d", path, code, raw, bad.column)
 				}
@@ -166,9 +150,9 @@ func TestEventSearchLeavesOutTestSends(t *testing.T) {
 		t.Fatal(err)
 	}
 	forged := ev.ID
-	var got eventsAnswer
+	var got api.Events
 	getJSON(t, f.url+"/api/events", &got)
-	var all eventsAnswer
+	var all api.Events
 	getJSON(t, f.url+"/api/events?include=all", &all)
 	if len(all.Events) != 2 {
 		t.Fatalf("include=all lists %d events, want 2", len(all.Events))

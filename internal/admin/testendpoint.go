@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/config"
 	"github.com/hookgate/hookgate/internal/ids"
 	"github.com/hookgate/hookgate/internal/routing"
@@ -75,10 +76,10 @@ func (s *Server) testDestination(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d.Attempts == 0 {
-		writeJSON(w, http.StatusAccepted, map[string]any{"id": d.ID, "event_id": d.EventID, "status": d.Status})
+		writeJSON(w, http.StatusAccepted, api.TestQueued{ID: d.ID, EventID: d.EventID, Status: string(d.Status)})
 		return
 	}
-	writeJSON(w, http.StatusOK, view(d, attempts, true))
+	writeJSON(w, http.StatusOK, api.DeliveryOf(d, attempts, true))
 }
 
 // testError answers a sendTest failure.
@@ -140,7 +141,7 @@ func (s *Server) sendTest(ctx context.Context, cfg *config.Config, dest *config.
 	if _, err := s.Store.Accept(ctx, ev, []*store.Delivery{d}, nil); err != nil {
 		return "", err
 	}
-	s.logger().Info("test delivery", "destination", dest.Name, "delivery_id", d.ID, "event_id", ev.ID, "trace_id", traceID(ev.TraceParent))
+	s.logger().Info("test delivery", "destination", dest.Name, "delivery_id", d.ID, "event_id", ev.ID, "trace_id", api.TraceID(ev.TraceParent))
 	s.notify(dest.Name)
 	return d.ID, nil
 }

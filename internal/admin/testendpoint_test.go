@@ -1,7 +1,13 @@
 package admin
 
-import "testing"
+import (
+	"testing"
 
+	"github.com/hookgate/hookgate/internal/api"
+)
+
+// TestTraceID: the trace id the API shows is read from a valid traceparent
+// only, and a test send's new traceparent has one.
 func TestTraceID(t *testing.T) {
 	for tp, want := range map[string]string{
 		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01": "4bf92f3577b34da6a3ce929d0e0e4736",
@@ -10,11 +16,11 @@ func TestTraceID(t *testing.T) {
 		"garbage": "",
 		"":        "",
 	} {
-		if got := traceID(tp); got != want {
-			t.Errorf("traceID(%q) = %q, want %q", tp, got, want)
+		if got := api.TraceID(tp); got != want {
+			t.Errorf("api.TraceID(%q) = %q, want %q", tp, got, want)
 		}
 	}
-	if got := traceID(newTraceParent()); len(got) != 32 {
+	if got := api.TraceID(newTraceParent()); len(got) != 32 {
 		t.Errorf("newTraceParent has no trace id: %q", got)
 	}
 }

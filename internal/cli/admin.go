@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/internal/admin"
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/config"
 )
 
@@ -169,9 +170,7 @@ func (c *adminClient) doBody(ctx context.Context, method, path string, q url.Val
 	defer cancel()
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	var e struct {
-		Error string `json:"error"`
-	}
+	var e api.Error
 	msg := strings.TrimSpace(string(raw))
 	if json.Unmarshal(raw, &e) == nil && e.Error != "" {
 		msg = e.Error
@@ -201,40 +200,6 @@ func (c *adminClient) get(ctx context.Context, method, path string, q url.Values
 func (c *adminClient) fail(err error) int {
 	fmt.Fprintf(c.env.Stderr, "hookgate %s: %v\n", c.name, err)
 	return 1
-}
-
-// apiDelivery is a delivery as the admin API shows it.
-type apiDelivery struct {
-	ID            string          `json:"id"`
-	EventID       string          `json:"event_id"`
-	Source        string          `json:"source"`
-	EventType     string          `json:"event_type"`
-	Route         string          `json:"route"`
-	Destination   string          `json:"destination"`
-	Status        string          `json:"status"`
-	CreatedAt     time.Time       `json:"created_at"`
-	UpdatedAt     time.Time       `json:"updated_at"`
-	NextAttemptAt time.Time       `json:"next_attempt_at"`
-	Attempts      int             `json:"attempts"`
-	LastStatus    int             `json:"last_status"`
-	LastError     string          `json:"last_error"`
-	DeadReason    string          `json:"dead_reason"`
-	Key           string          `json:"key"`
-	TraceParent   string          `json:"traceparent"`
-	TraceID       string          `json:"trace_id"`
-	ReplayOf      string          `json:"replay_of"`
-	Body          json.RawMessage `json:"body"`
-	AttemptLog    []apiAttempt    `json:"attempt_log"`
-}
-
-// apiAttempt is one attempt as the admin API shows it.
-type apiAttempt struct {
-	N          int       `json:"n"`
-	At         time.Time `json:"at"`
-	StatusCode int       `json:"status_code"`
-	LatencyMS  float64   `json:"latency_ms"`
-	Error      string    `json:"error"`
-	Response   string    `json:"response"`
 }
 
 // listDeliveriesCmd is `hookgate deliveries [filters] [-json]`: the admin
@@ -285,10 +250,7 @@ func listDeliveries(ctx context.Context, env *Env, name string, args []string, f
 		env.Stdout.Write(raw)
 		return 0
 	}
-	var page struct {
-		Deliveries []apiDelivery `json:"deliveries"`
-		NextCursor string        `json:"next_cursor"`
-	}
+	var page api.Deliveries
 	if err := json.Unmarshal(raw, &page); err != nil {
 		return c.fail(fmt.Errorf("unexpected answer: %w", err))
 	}
@@ -305,7 +267,7 @@ func listDeliveries(ctx context.Context, env *Env, name string, args []string, f
 
 // deliveryTable prints deliveries as an aligned table, each line after
 // indent.
-func (c *adminClient) deliveryTable(w io.Writer, indent string, ds []apiDelivery) {
+func (c *adminClient) deliveryTable(w io.Writer, indent string, ds []api.Delivery) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, indent+"ID\tSTATUS\tDESTINATION\tROUTE\tATTEMPTS\tLAST\tUPDATED")
 	for _, d := range ds {
@@ -317,7 +279,7 @@ func (c *adminClient) deliveryTable(w io.Writer, indent string, ds []apiDelivery
 
 // lastResult is a delivery's last attempt in a few characters: the HTTP
 // status, else the start of the error, else "-".
-func lastResult(d apiDelivery) string {
+func lastResult(d api.Delivery) string {
 	switch {
 	case d.LastStatus != 0:
 		return strconv.Itoa(d.LastStatus)
@@ -347,7 +309,7 @@ func (c *adminClient) when(t time.Time) string {
 // showDelivery is `hookgate deliveries show ID [-json]`: one delivery with
 // every attempt and the body sent.
 func showDelivery(ctx context.Context, env *Env, args []string) int {
-	var d apiDelivery
+	var d api.Delivery
 	c, code := showOne(ctx, env, args, "deliveries", "/api/deliveries/", &d)
 	if c == nil {
 		return code
@@ -388,7 +350,7 @@ func showOne(ctx context.Context, env *Env, args []string, cmd, prefix string, o
 }
 
 // printDelivery prints one delivery with every attempt and the body sent.
-func (c *adminClient) printDelivery(d apiDelivery) {
+func (c *adminClient) printDelivery(d api.Delivery) {
 	env := c.env
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	field := func(k, v string) {
@@ -487,9 +449,7 @@ func dlqReplay(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	var out struct {
-		Replayed int `json:"replayed"`
-	}
+	var out api.Replayed
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return c.fail(fmt.Errorf("unexpected answer: %w", err))
 	}

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/api"
 )
 
 // testDestination posts to /api/destinations/{name}/test and prints the
@@ -56,7 +58,7 @@ func testDestination(ctx context.Context, env *Env, args []string) int {
 	if *asJSON {
 		env.Stdout.Write(raw)
 	}
-	var d apiDelivery
+	var d api.Delivery
 	if err := json.Unmarshal(raw, &d); err != nil {
 		return c.fail(fmt.Errorf("unexpected answer: %w", err))
 	}

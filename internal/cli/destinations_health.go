@@ -10,19 +10,9 @@ import (
 	"strconv"
 	"text/tabwriter"
 	"time"
-)
 
-// apiDestination is a destination as GET /api/destinations shows it.
-type apiDestination struct {
-	Name           string     `json:"name"`
-	URL            string     `json:"url"`
-	State          string     `json:"state"`
-	Concurrency    int        `json:"concurrency"`
-	MaxConcurrency int        `json:"max_concurrency"`
-	InFlight       int        `json:"in_flight"`
-	Adaptive       bool       `json:"adaptive_concurrency"`
-	PausedAt       *time.Time `json:"paused_at"`
-}
+	"github.com/hookgate/hookgate/internal/api"
+)
 
 // listDestinations is `hookgate destinations list`: each destination of
 // the running gateway with its state and concurrency.
@@ -47,9 +37,7 @@ func listDestinations(ctx context.Context, env *Env, args []string) int {
 		env.Stdout.Write(raw)
 		return 0
 	}
-	var ans struct {
-		Destinations []apiDestination `json:"destinations"`
-	}
+	var ans api.Destinations
 	if err := json.Unmarshal(raw, &ans); err != nil {
 		return c.fail(fmt.Errorf("unexpected answer: %w", err))
 	}
@@ -58,7 +46,7 @@ func listDestinations(ctx context.Context, env *Env, args []string) int {
 }
 
 // printDestinations prints destinations as a table.
-func printDestinations(w io.Writer, c *adminClient, ds []apiDestination) {
+func printDestinations(w io.Writer, c *adminClient, ds []api.Destination) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "DESTINATION\tSTATE\tCONCURRENCY\tIN FLIGHT\tPAUSED")
 	for _, d := range ds {
@@ -97,7 +85,7 @@ func pauseDestination(ctx context.Context, env *Env, action string, args []strin
 		env.Stdout.Write(raw)
 		return 0
 	}
-	var d apiDestination
+	var d api.Destination
 	if err := json.Unmarshal(raw, &d); err != nil {
 		return c.fail(fmt.Errorf("unexpected answer: %w", err))
 	}

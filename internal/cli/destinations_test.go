@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/internal/admin"
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/config"
 	"github.com/hookgate/hookgate/internal/delivery"
 	"github.com/hookgate/hookgate/internal/store/embedded"
@@ -107,7 +108,7 @@ route "all" {
 	os.WriteFile(path, []byte(`{"kind":"ping","n":7}`), 0o644)
 	status.Store(http.StatusServiceUnavailable)
 	code, out, _ = runAdmin(t, vars, append([]string{"destinations", "test", "team", "-body", path, "-json"}, auth...)...)
-	var d apiDelivery
+	var d api.Delivery
 	if code != 1 || json.Unmarshal([]byte(out), &d) != nil || d.Status != "retrying" || d.LastStatus != 503 {
 		t.Errorf("failing receiver: exit %d:\n%s", code, out)
 	}

@@ -2,27 +2,12 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"text/tabwriter"
-	"time"
-)
 
-// apiEvent is an event as GET /api/events/{id} shows it.
-type apiEvent struct {
-	ID          string            `json:"id"`
-	Source      string            `json:"source"`
-	EventType   string            `json:"event_type"`
-	ReceivedAt  time.Time         `json:"received_at"`
-	Headers     map[string]string `json:"headers"`
-	DedupeKey   string            `json:"dedupe_key"`
-	TraceParent string            `json:"traceparent"`
-	TraceID     string            `json:"trace_id"`
-	ConfigHash  string            `json:"config_hash"`
-	Body        json.RawMessage   `json:"body"`
-	Deliveries  []apiDelivery     `json:"deliveries"`
-}
+	"github.com/hookgate/hookgate/internal/api"
+)
 
 // eventsUsage is the events command's overview in the command table:
 // its -h, and what an unknown subcommand of it prints.
@@ -38,7 +23,7 @@ Each takes -admin URL and -token T; add -h after a subcommand for its flags.`
 // showEvent is `hookgate events show ID [-json]`: one accepted event, its
 // headers without credentials, its deliveries and its body.
 func showEvent(ctx context.Context, env *Env, args []string) int {
-	var ev apiEvent
+	var ev api.Event
 	c, code := showOne(ctx, env, args, "events", "/api/events/", &ev)
 	if c == nil {
 		return code

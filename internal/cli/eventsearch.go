@@ -15,19 +15,8 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/internal/admin"
+	"github.com/hookgate/hookgate/internal/api"
 )
-
-// exportedEvent is an event as GET /api/events and /api/events/export show
-// it: as received, what `hookgate plan` reads back.
-type exportedEvent struct {
-	ID         string            `json:"id"`
-	Source     string            `json:"source"`
-	EventType  string            `json:"event_type,omitempty"`
-	ReceivedAt time.Time         `json:"received_at"`
-	Headers    map[string]string `json:"headers"`
-	Body       json.RawMessage   `json:"body"`
-	Deliveries []string          `json:"deliveries"`
-}
 
 // searchFlags are the flags that select events: the API's search.
 type searchFlags struct {
@@ -99,10 +88,7 @@ func listEvents(ctx context.Context, env *Env, args []string) int {
 		env.Stdout.Write(raw)
 		return 0
 	}
-	var page struct {
-		Events     []exportedEvent `json:"events"`
-		NextCursor string          `json:"next_cursor"`
-	}
+	var page api.Events
 	if err := json.Unmarshal(raw, &page); err != nil {
 		return c.fail(fmt.Errorf("unexpected answer: %w", err))
 	}

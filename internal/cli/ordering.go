@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"text/tabwriter"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/api"
 )
 
 // discardDelivery is `hookgate deliveries discard ID`: give up on a
@@ -30,18 +32,6 @@ func discardDelivery(ctx context.Context, env *Env, args []string) int {
 	}
 	fmt.Fprintf(env.Stdout, "discarded %s\n", rest[0])
 	return 0
-}
-
-// apiBlocked is GET /api/destinations/{name}/blocked's answer.
-type apiBlocked struct {
-	Destination string `json:"destination"`
-	Blocked     []struct {
-		Key        string    `json:"key"`
-		DeliveryID string    `json:"delivery_id"`
-		Route      string    `json:"route"`
-		Since      time.Time `json:"since"`
-		Waiting    int       `json:"waiting"`
-	} `json:"blocked"`
 }
 
 // blockedKeys is `hookgate destinations blocked NAME [-json]`: the
@@ -67,7 +57,7 @@ func blockedKeys(ctx context.Context, env *Env, args []string) int {
 		env.Stdout.Write(raw)
 		return 0
 	}
-	var out apiBlocked
+	var out api.Blocked
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return c.fail(fmt.Errorf("unexpected answer: %w", err))
 	}

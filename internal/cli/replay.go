@@ -11,33 +11,12 @@ import (
 	"strconv"
 	"text/tabwriter"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/api"
 )
 
-// apiBackfill is POST /api/events/replay's answer.
-type apiBackfill struct {
-	DryRun       bool           `json:"dry_run"`
-	Events       int            `json:"events"`
-	Replayed     int            `json:"replayed"`
-	Deliveries   int            `json:"deliveries"`
-	Destinations map[string]int `json:"destinations"`
-	Sample       []struct {
-		ID          string          `json:"id"`
-		Event       string          `json:"event"`
-		ReplayOf    string          `json:"replay_of"`
-		Route       string          `json:"route"`
-		Destination string          `json:"destination"`
-		Body        json.RawMessage `json:"body"`
-	} `json:"sample"`
-	Skipped []struct {
-		Event  string `json:"event"`
-		Reason string `json:"reason"`
-	} `json:"skipped"`
-	SkippedCount int    `json:"skipped_count"`
-	NextCursor   string `json:"next_cursor"`
-}
-
-// add sums a further page into b (the first page's sample and skips stay).
-func (b *apiBackfill) add(p apiBackfill) {
+// addBackfill sums a further page into b (the first page's sample and skips stay).
+func addBackfill(b *api.Backfill, p api.Backfill) {
 	b.Events += p.Events
 	b.Replayed += p.Replayed
 	b.Deliveries += p.Deliveries
@@ -86,7 +65,7 @@ func replayEventsCmd(ctx context.Context, env *Env, args []string) int {
 	if d, err := time.ParseDuration(*sf.since); err == nil && d > 0 {
 		q.Set("since", time.Now().Add(-d).UTC().Format(time.RFC3339Nano))
 	}
-	total := apiBackfill{Destinations: map[string]int{}}
+	total := api.Backfill{Destinations: map[string]int{}}
 	for page := 0; ; page++ {
 		raw, err := c.get(ctx, http.MethodPost, "/api/events/replay", q)
 		if err != nil {
@@ -95,12 +74,12 @@ func replayEventsCmd(ctx context.Context, env *Env, args []string) int {
 			}
 			return c.fail(err)
 		}
-		var p apiBackfill
+		var p api.Backfill
 		if err := json.Unmarshal(raw, &p); err != nil {
 			return c.fail(fmt.Errorf("unexpected answer: %w", err))
 		}
 		total.DryRun = p.DryRun
-		total.add(p)
+		addBackfill(&total, p)
 		if p.NextCursor == "" {
 			break
 		}
@@ -128,7 +107,7 @@ func cloneValues(q url.Values) url.Values {
 
 // printBackfill prints a replay's counts per destination, its sample and
 // what it skipped.
-func printBackfill(w io.Writer, b apiBackfill) {
+func printBackfill(w io.Writer, b api.Backfill) {
 	verb := "replayed"
 	if b.DryRun {
 		verb = "dry run: would replay"

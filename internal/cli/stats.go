@@ -8,33 +8,9 @@ import (
 	"strconv"
 	"text/tabwriter"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/api"
 )
-
-// apiStats is one destination's figures as GET /api/stats shows them.
-type apiStats struct {
-	Destination   string    `json:"destination"`
-	Pending       int       `json:"pending"`
-	Retrying      int       `json:"retrying"`
-	Delivered     int       `json:"delivered"`
-	Dead          int       `json:"dead"`
-	Attempts      int       `json:"attempts"`
-	RetryAttempts int       `json:"retry_attempts"`
-	Succeeded     int       `json:"succeeded"`
-	SuccessRate   float64   `json:"success_rate"`
-	MeanMS        float64   `json:"mean_ms"`
-	P99MS         float64   `json:"p99_ms"`
-	LastHour      apiWindow `json:"last_hour"`
-	LastDay       apiWindow `json:"last_24h"`
-}
-
-// apiWindow is one window's attempt figures.
-type apiWindow struct {
-	Attempts      int     `json:"attempts"`
-	RetryAttempts int     `json:"retry_attempts"`
-	SuccessRate   float64 `json:"success_rate"`
-	MeanMS        float64 `json:"mean_ms"`
-	P99MS         float64 `json:"p99_ms"`
-}
 
 // statsCmd is `hookgate stats [-since 1h] [-json]`: per destination,
 // deliveries by state and attempt figures: the last hour and the last 24
@@ -57,10 +33,7 @@ func statsCmd(ctx context.Context, env *Env, args []string) int {
 		env.Stdout.Write(raw)
 		return 0
 	}
-	var out struct {
-		Since        time.Time  `json:"since"`
-		Destinations []apiStats `json:"destinations"`
-	}
+	var out api.Stats
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return c.fail(fmt.Errorf("unexpected answer: %w", err))
 	}
@@ -72,8 +45,8 @@ func statsCmd(ctx context.Context, env *Env, args []string) int {
 	if *since != "" {
 		fmt.Fprintln(tw, "DESTINATION\tDELIVERED\tRETRYING\tDEAD\tSUCCESS\tMEAN\tP99\tRETRIES")
 		for _, d := range out.Destinations {
-			w := apiWindow{Attempts: d.Attempts, RetryAttempts: d.RetryAttempts, SuccessRate: d.SuccessRate, MeanMS: d.MeanMS, P99MS: d.P99MS}
-			success, mean, p99 := w.cells()
+			w := api.Window{Attempts: d.Attempts, RetryAttempts: d.RetryAttempts, SuccessRate: d.SuccessRate, MeanMS: d.MeanMS, P99MS: d.P99MS}
+			success, mean, p99 := windowCells(w)
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%d\n", d.Destination, d.Delivered, d.Retrying, d.Dead,
 				success, mean, p99, d.RetryAttempts)
 		}
@@ -84,8 +57,8 @@ func statsCmd(ctx context.Context, env *Env, args []string) int {
 	fmt.Fprintln(tw, "\t\t\t\t\tLAST HOUR\t\t\t\tLAST 24 H")
 	fmt.Fprintln(tw, "DESTINATION\tPENDING\tRETRYING\tDELIVERED\tDEAD\tATTEMPTS\tSUCCESS\tMEAN\tP99\tATTEMPTS\tSUCCESS\tMEAN\tP99\tRETRIES")
 	for _, d := range out.Destinations {
-		hs, hm, hp := d.LastHour.cells()
-		ds, dm, dp := d.LastDay.cells()
+		hs, hm, hp := windowCells(d.LastHour)
+		ds, dm, dp := windowCells(d.LastDay)
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\n", d.Destination, d.Pending, d.Retrying,
 			d.Delivered, d.Dead, d.LastHour.Attempts, hs, hm, hp, d.LastDay.Attempts, ds, dm, dp, d.LastDay.RetryAttempts)
 	}
@@ -93,9 +66,9 @@ func statsCmd(ctx context.Context, env *Env, args []string) int {
 	return 0
 }
 
-// cells are the success rate, mean and p99 of a window as table cells, "-"
+// windowCells are the success rate, mean and p99 of a window as table cells, "-"
 // without attempts.
-func (w apiWindow) cells() (success, mean, p99 string) {
+func windowCells(w api.Window) (success, mean, p99 string) {
 	if w.Attempts == 0 {
 		return "-", "-", "-"
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/hookgate/hookgate/internal/api"
 )
 
 func TestStatsCommand(t *testing.T) {
@@ -34,11 +36,8 @@ func TestStatsCommand(t *testing.T) {
 	}
 
 	code, out, errOut = runAdmin(t, nil, append([]string{"stats", "-json"}, auth...)...)
-	var ans struct {
-		Since        string     `json:"since"`
-		Destinations []apiStats `json:"destinations"`
-	}
-	if code != 0 || json.Unmarshal([]byte(out), &ans) != nil || len(ans.Destinations) != 2 || ans.Since == "" {
+	var ans api.Stats
+	if code != 0 || json.Unmarshal([]byte(out), &ans) != nil || len(ans.Destinations) != 2 || ans.Since.IsZero() {
 		t.Fatalf("stats -json: exit %d, stderr %q:\n%s", code, errOut, out)
 	}
 	if b := ans.Destinations[0]; b.Destination != "billing" || b.Dead != 1 || b.Attempts != 1 || b.MeanMS != 42 || b.P99MS != 42 {

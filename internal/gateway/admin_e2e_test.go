@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	adminapi "github.com/hookgate/hookgate/internal/api"
 )
 
 const adminToken = "admin-s3cret-token"
@@ -121,24 +123,7 @@ route "all" {
 		t.Fatalf("wrong token: %d", code)
 	}
 
-	type attempt struct {
-		N          int     `json:"n"`
-		StatusCode int     `json:"status_code"`
-		Error      string  `json:"error"`
-		Response   string  `json:"response"`
-		LatencyMS  float64 `json:"latency_ms"`
-	}
-	type delivery struct {
-		ID         string          `json:"id"`
-		Status     string          `json:"status"`
-		Attempts   int             `json:"attempts"`
-		DeadReason string          `json:"dead_reason"`
-		Body       json.RawMessage `json:"body"`
-		Log        []attempt       `json:"attempt_log"`
-	}
-	var list struct {
-		Deliveries []delivery `json:"deliveries"`
-	}
+	var list adminapi.Deliveries
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		api(t, "GET", base+"/api/deliveries?status=dead&destination=flaky", adminToken, &list)
@@ -150,11 +135,11 @@ route "all" {
 	if len(list.Deliveries) != 1 {
 		t.Fatalf("no dead delivery after 20s; logs:\n%s", proc.logs)
 	}
-	var d delivery
+	var d adminapi.Delivery
 	if code := api(t, "GET", base+"/api/deliveries/"+list.Deliveries[0].ID, adminToken, &d); code != 200 {
 		t.Fatalf("get delivery: %d", code)
 	}
-	if d.Attempts != 2 || len(d.Log) != 2 || d.Log[0].StatusCode != 500 || !strings.Contains(d.Log[1].Response, "down for maintenance") || !strings.Contains(d.DeadReason, "retries exhausted") {
+	if d.Attempts != 2 || len(d.AttemptLog) != 2 || d.AttemptLog[0].StatusCode != 500 || !strings.Contains(d.AttemptLog[1].Response, "down for maintenance") || !strings.Contains(d.DeadReason, "retries exhausted") {
 		t.Fatalf("dead delivery %+v", d)
 	}
 	if string(d.Body) != string(body) {
@@ -175,7 +160,7 @@ route "all" {
 
 	// The receiver recovers; replay the destination's dead-letter set.
 	healthy.Store(true)
-	var replayed struct{ Replayed int }
+	var replayed adminapi.Replayed
 	if code := api(t, "POST", base+"/api/dlq/replay?destination=flaky", adminToken, &replayed); code != 200 || replayed.Replayed != 1 {
 		t.Fatalf("replay: %d %+v", code, replayed)
 	}
@@ -203,10 +188,7 @@ route "all" {
 	}
 	// Health and readiness need no token; metrics do (SPEC: admin surface,
 	// tightened).
-	var ready struct {
-		Status     string `json:"status"`
-		ConfigHash string `json:"config_hash"`
-	}
+	var ready adminapi.Ready
 	if code := api(t, "GET", base+"/readyz", "", &ready); code != 200 || ready.Status != "ready" || len(ready.ConfigHash) != 64 {
 		t.Errorf("readyz %d %+v", code, ready)
 	}

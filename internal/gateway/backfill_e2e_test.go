@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	adminapi "github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/store/redis/redistest"
 )
 
@@ -141,29 +142,12 @@ func testBackfill(t *testing.T, storage string) {
 	}
 	waitFor("the original deliveries", func() bool { return count("/crm") == 2 && count("/archive") == 3 })
 
-	type listing struct {
-		Deliveries []struct {
-			ID       string `json:"id"`
-			EventID  string `json:"event_id"`
-			Route    string `json:"route"`
-			Status   string `json:"status"`
-			ReplayOf string `json:"replay_of"`
-			Attempts int    `json:"attempts"`
-		} `json:"deliveries"`
-	}
-	var before listing
+	var before adminapi.Deliveries
 	api(t, "GET", base+"/api/deliveries?limit=100", adminToken, &before)
 	if len(before.Deliveries) != 5 {
 		t.Fatalf("%d deliveries before, want 5", len(before.Deliveries))
 	}
-	type events struct {
-		Events []struct {
-			ID         string          `json:"id"`
-			Body       json.RawMessage `json:"body"`
-			Deliveries []string        `json:"deliveries"`
-		} `json:"events"`
-	}
-	var evsBefore events
+	var evsBefore adminapi.Events
 	api(t, "GET", base+"/api/events", adminToken, &evsBefore)
 	if len(evsBefore.Events) != 3 {
 		t.Fatalf("search lists %d events, want 3", len(evsBefore.Events))
@@ -172,9 +156,7 @@ func testBackfill(t *testing.T, storage string) {
 	// The fix: a lower threshold and a new body. Reloaded, then the
 	// orders routed wrongly are replayed through it.
 	os.WriteFile(path, []byte(backfillConfig(ingest, admin, storage, recv.URL, 10, 2)), 0o644)
-	var rl struct {
-		Reloaded bool `json:"reloaded"`
-	}
+	var rl adminapi.Reload
 	if code := api(t, "POST", base+"/api/reload", adminToken, &rl); code != 200 || !rl.Reloaded {
 		t.Fatalf("reload: %d %+v", code, rl)
 	}
@@ -194,7 +176,7 @@ func testBackfill(t *testing.T, storage string) {
 		!strings.Contains(dry, `"v":2`) {
 		t.Errorf("dry run:\n%s", dry)
 	}
-	var afterDry listing
+	var afterDry adminapi.Deliveries
 	api(t, "GET", base+"/api/deliveries?limit=100", adminToken, &afterDry)
 	if len(afterDry.Deliveries) != 5 {
 		t.Errorf("the dry run stored deliveries: %d, want 5", len(afterDry.Deliveries))
@@ -224,7 +206,7 @@ func testBackfill(t *testing.T, storage string) {
 
 	// The new deliveries name what they replay; the originals are as
 	// they were.
-	var after listing
+	var after adminapi.Deliveries
 	api(t, "GET", base+"/api/deliveries?limit=100", adminToken, &after)
 	if len(after.Deliveries) != 8 {
 		t.Fatalf("%d deliveries after, want 8", len(after.Deliveries))
@@ -251,7 +233,7 @@ func testBackfill(t *testing.T, storage string) {
 	if replays != 3 {
 		t.Errorf("%d replay deliveries, want 3", replays)
 	}
-	var evsAfter events
+	var evsAfter adminapi.Events
 	api(t, "GET", base+"/api/events", adminToken, &evsAfter)
 	if len(evsAfter.Events) != 3 {
 		t.Errorf("search lists %d events after the replay, want the 3 received", len(evsAfter.Events))
@@ -262,7 +244,7 @@ func testBackfill(t *testing.T, storage string) {
 			t.Errorf("event %s changed: %+v, was %+v", b.ID, ev, b)
 		}
 	}
-	var all events
+	var all adminapi.Events
 	api(t, "GET", base+"/api/events?include=all", adminToken, &all)
 	if len(all.Events) != 6 {
 		t.Errorf("include=all lists %d events, want 3 and their 3 copies", len(all.Events))

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	adminapi "github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/store"
 	"github.com/hookgate/hookgate/internal/store/embedded"
 	"github.com/hookgate/hookgate/internal/store/redis/redistest"
@@ -224,12 +225,7 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 	proc2 := start(t, backupConfig(t, dir2, ingest2, admin2, second.srv.URL+"/hooks", restored), ingest2, admin2)
 	defer proc2.stop(t)
 	for _, id := range before {
-		var ev struct {
-			ID         string `json:"id"`
-			Deliveries []struct {
-				ID string `json:"id"`
-			} `json:"deliveries"`
-		}
+		var ev adminapi.Event
 		if code := api(t, "GET", "http://"+admin2+"/api/events/"+id, adminToken, &ev); code != http.StatusOK || ev.ID != id || len(ev.Deliveries) != 1 {
 			t.Fatalf("GET /api/events/%s on the restored gateway: %d %+v", id, code, ev)
 		}
@@ -245,15 +241,7 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	var stats struct {
-		Destinations []struct {
-			Destination string `json:"destination"`
-			Pending     int    `json:"pending"`
-			Retrying    int    `json:"retrying"`
-			Delivered   int    `json:"delivered"`
-			Dead        int    `json:"dead"`
-		} `json:"destinations"`
-	}
+	var stats adminapi.Stats
 	waitUntil(t, 30*time.Second, "the restored gateway's queue to empty", func() bool {
 		code := api(t, "GET", "http://"+admin2+"/api/stats", adminToken, &stats)
 		return code == http.StatusOK && len(stats.Destinations) == 1 && stats.Destinations[0].Pending+stats.Destinations[0].Retrying == 0

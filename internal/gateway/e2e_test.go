@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	adminapi "github.com/hookgate/hookgate/internal/api"
 )
 
 // binary is the hookgate binary built once for the end-to-end tests.
@@ -317,12 +319,7 @@ func TestSIGTERMShutsDownCleanly(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	// The admin API shows the event's delivery as delivered.
-	var list struct {
-		Deliveries []struct {
-			Status  string `json:"status"`
-			EventID string `json:"event_id"`
-		} `json:"deliveries"`
-	}
+	var list adminapi.Deliveries
 	for ctx.Err() == nil {
 		r, err := http.Get("http://" + admin + "/api/deliveries?status=delivered")
 		if err == nil {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	adminapi "github.com/hookgate/hookgate/internal/api"
 )
 
 // fakeDNS is a DNS server on a loopback address, port 53, that knows one
@@ -233,17 +235,9 @@ route "all" {
 	if l.acceptedN.Load() != total {
 		t.Fatalf("%d of %d events accepted; logs:\n%s", l.acceptedN.Load(), total, p.logs)
 	}
-	type listed struct {
-		Deliveries []struct {
-			ID        string `json:"id"`
-			Status    string `json:"status"`
-			Attempts  int    `json:"attempts"`
-			LastError string `json:"last_error"`
-		} `json:"deliveries"`
-	}
-	var list listed
+	var list adminapi.Deliveries
 	waitUntil(t, 30*time.Second, "every delivery to fail twice with a DNS error", func() bool {
-		list = listed{}
+		list = adminapi.Deliveries{}
 		if api(t, "GET", "http://"+admin+"/api/deliveries?destination=receiver", "", &list) != http.StatusOK || len(list.Deliveries) != total {
 			return false
 		}
@@ -262,22 +256,16 @@ route "all" {
 	dns.known.Store(true)
 	dups := waitDelivered(t, sk, &l.load, time.Now().Add(30*time.Second), p.logs.String)
 	for _, d := range list.Deliveries {
-		var got struct {
-			Status   string `json:"status"`
-			Attempts []struct {
-				StatusCode int    `json:"status_code"`
-				Error      string `json:"error"`
-			} `json:"attempt_log"`
-		}
+		var got adminapi.Delivery
 		waitUntil(t, 30*time.Second, "delivery "+d.ID+" recorded as delivered", func() bool {
 			return api(t, "GET", "http://"+admin+"/api/deliveries/"+d.ID, "", &got) == http.StatusOK && got.Status == "delivered"
 		})
-		n := len(got.Attempts)
-		if n < 3 || got.Attempts[n-1].StatusCode != http.StatusOK {
-			t.Errorf("delivery %s: attempts %+v; want DNS failures, then 200", d.ID, got.Attempts)
+		n := len(got.AttemptLog)
+		if n < 3 || got.AttemptLog[n-1].StatusCode != http.StatusOK {
+			t.Errorf("delivery %s: attempts %+v; want DNS failures, then 200", d.ID, got.AttemptLog)
 			continue
 		}
-		for _, a := range got.Attempts[:n-1] {
+		for _, a := range got.AttemptLog[:n-1] {
 			if !strings.Contains(a.Error, "no such host") {
 				t.Errorf("delivery %s: a failed attempt's error is %q, want a DNS error", d.ID, a.Error)
 			}

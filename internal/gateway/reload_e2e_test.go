@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	adminapi "github.com/hookgate/hookgate/internal/api"
 )
 
 // reloadConfig is a config for TestReload: the route "all" sends partner's
@@ -164,11 +166,7 @@ route "other" {
 	}
 
 	// An identical file is no reload.
-	var same struct {
-		Reloaded      bool     `json:"reloaded"`
-		ConfigHash    string   `json:"config_hash"`
-		RestartNeeded []string `json:"restart_needed"`
-	}
+	var same adminapi.Reload
 	if code := api(t, "POST", "http://"+admin+"/api/reload", adminToken, &same); code != 200 || same.Reloaded || same.ConfigHash == "" {
 		t.Fatalf("identical reload: %d %+v", code, same)
 	}
@@ -180,15 +178,7 @@ route "other" {
 	broken := strings.Replace(good, `destinations = ["b"]`, `destinations = ["nope"]`, 1)
 	line := 1 + strings.Count(broken[:strings.Index(broken, `["nope"]`)], "\n")
 	write(broken)
-	var refused struct {
-		Error       string `json:"error"`
-		Diagnostics []struct {
-			Summary string `json:"summary"`
-			Detail  string `json:"detail"`
-			Range   string `json:"range"`
-		} `json:"diagnostics"`
-		Text string `json:"text"`
-	}
+	var refused adminapi.ReloadRefused
 	if code := api(t, "POST", "http://"+admin+"/api/reload", adminToken, &refused); code != 422 {
 		t.Fatalf("broken reload: status %d, want 422: %+v", code, refused)
 	}

@@ -31,15 +31,15 @@ const DiscardedReason = "discarded"
 
 // BlockedKey is a key held by its dead head (on_dead = "block").
 type BlockedKey struct {
-	Key string `json:"key"`
+	Key string
 	// DeliveryID is the dead head: replay it or discard it to release the
 	// key.
-	DeliveryID string `json:"delivery_id"`
-	Route      string `json:"route"`
+	DeliveryID string
+	Route      string
 	// Since is when the head died.
-	Since time.Time `json:"since"`
+	Since time.Time
 	// Waiting is how many deliveries wait behind the head.
-	Waiting int `json:"waiting"`
+	Waiting int
 }
 
 // Orderer is what both stores add to Store for ordered delivery.

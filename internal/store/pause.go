@@ -9,7 +9,7 @@ import (
 // Pause is an operator's pause of a destination (SPEC, Destination health):
 // while it holds, the delivery engine attempts nothing on the destination,
 // on every instance sharing the store; ingest still stores deliveries for
-// it.
+// it. Both stores write it as JSON: its tag is a stored format.
 type Pause struct {
 	// At is when the destination was paused.
 	At time.Time `json:"at"`

@@ -10,13 +10,13 @@ import (
 // MinuteStats are one destination's attempts of one minute, for charts.
 type MinuteStats struct {
 	// Minute is the minute's start.
-	Minute time.Time `json:"minute"`
+	Minute time.Time
 	// Attempts made then, and how many were answered 2xx.
-	Attempts  int `json:"attempts"`
-	Succeeded int `json:"succeeded"`
+	Attempts  int
+	Succeeded int
 	// P99 approximates the nearest-rank 99th percentile of their
 	// latencies, as DestinationStats.P99Latency does (0 without attempts).
-	P99 time.Duration `json:"p99_ns"`
+	P99 time.Duration
 }
 
 // Failed is how many of the minute's attempts were not answered 2xx.

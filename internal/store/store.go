@@ -39,6 +39,11 @@ func (s Status) Valid() bool {
 func (s Status) Finished() bool { return s == Delivered || s == Dead }
 
 // Event is an accepted webhook.
+//
+// Its JSON tags are a stored format, not the admin API's (that is
+// internal/api's Event): event records written before the binary encoding
+// (store/internal/codec) are JSON objects, which the stores still decode
+// with these tags. Do not rename them.
 type Event struct {
 	ID         string    `json:"id"`
 	Source     string    `json:"source"`
@@ -64,6 +69,11 @@ type Event struct {
 }
 
 // Delivery is one event bound for one destination by one route.
+//
+// Its JSON tags are a stored format, not the admin API's (that is
+// internal/api's Delivery): the embedded store's delivery records written
+// before the binary encoding are JSON objects, which it still decodes with
+// these tags. Do not rename them.
 type Delivery struct {
 	ID          string `json:"id"`
 	EventID     string `json:"event_id"`
@@ -116,6 +126,11 @@ type Delivery struct {
 }
 
 // Attempt is one try of a delivery.
+//
+// Its JSON tags are a stored format, not the admin API's (that is
+// internal/api's Attempt): the Redis store writes attempts as JSON with
+// them, and the embedded store decodes its attempt records written before
+// the binary encoding with them. Do not rename them.
 type Attempt struct {
 	// N counts from 1.
 	N          int           `json:"n"`
@@ -230,27 +245,27 @@ type ReplayQuery struct {
 // most the last 25 hours (StatsRetention); they are exact but for the p99,
 // which is read from a latency histogram.
 type DestinationStats struct {
-	Destination string `json:"destination"`
+	Destination string
 	// Deliveries per state, over all stored deliveries.
-	Pending   int `json:"pending"`
-	Retrying  int `json:"retrying"`
-	Delivered int `json:"delivered"`
-	Dead      int `json:"dead"`
+	Pending   int
+	Retrying  int
+	Delivered int
+	Dead      int
 	// Attempts is how many attempts were made in the window.
-	Attempts int `json:"attempts"`
+	Attempts int
 	// RetryAttempts counts the window's attempts that were retries (N > 1).
-	RetryAttempts int `json:"retry_attempts"`
+	RetryAttempts int
 	// Succeeded counts the window's attempts answered with a 2xx.
-	Succeeded int `json:"succeeded"`
+	Succeeded int
 	// SuccessRate is Succeeded/Attempts, 0 when there were no attempts.
-	SuccessRate float64 `json:"success_rate"`
+	SuccessRate float64
 	// MeanLatency and P99Latency are over the window's attempts (0 when
 	// none). MeanLatency is exact. P99Latency approximates the nearest-rank
 	// 99th percentile: within 5% between 100 µs and 5 min, and exact when
 	// the window holds fewer than 100 attempts (it is then the greatest
 	// latency).
-	MeanLatency time.Duration `json:"mean_latency_ns"`
-	P99Latency  time.Duration `json:"p99_latency_ns"`
+	MeanLatency time.Duration
+	P99Latency  time.Duration
 }
 
 // P99 returns the nearest-rank 99th percentile of sorted latencies (0 when

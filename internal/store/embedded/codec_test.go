@@ -116,3 +116,39 @@ func TestEventCodec(t *testing.T) {
 		t.Errorf("JSON record: %v\n got %+v\nwant %+v", err, got, full)
 	}
 }
+
+// TestOlderJSONRecords: records written as JSON by versions before the
+// binary encoding, spelled out as they were written, still read field by
+// field. It pins the JSON tags of store.Event, store.Delivery and
+// store.Attempt as a stored format: renaming one (say, to change the
+// admin API, which has its own types in internal/api) fails here.
+func TestOlderJSONRecords(t *testing.T) {
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	var d store.Delivery
+	err := decodeDelivery([]byte(`{"id":"dlv_1","event_id":"evt_1","source":"ylytic","event_type":"creator_insights",`+
+		`"route":"r","destination":"team","body":"e30=","status":"dead","created_at":"2026-11-23T12:00:00Z",`+
+		`"updated_at":"2026-11-23T12:00:01Z","next_attempt_at":"2026-11-23T12:01:00Z","attempts":3,"last_status":410,`+
+		`"last_error":"HTTP 410","dead_reason":"gone","traceparent":"00-tp","replay_of":"dlv_0","key":"k","key_blocks":true}`), &d)
+	want := store.Delivery{ID: "dlv_1", EventID: "evt_1", Source: "ylytic", EventType: "creator_insights", Route: "r",
+		Destination: "team", Body: []byte("{}"), Status: store.Dead, CreatedAt: at, UpdatedAt: at.Add(time.Second),
+		NextAttemptAt: at.Add(time.Minute), Attempts: 3, LastStatus: 410, LastError: "HTTP 410", DeadReason: "gone",
+		TraceParent: "00-tp", ReplayOf: "dlv_0", Key: "k", KeyBlocks: true}
+	if err != nil || !reflect.DeepEqual(d, want) {
+		t.Errorf("delivery: %v\n got %+v\nwant %+v", err, d, want)
+	}
+	var a store.Attempt
+	err = decodeAttempt([]byte(`{"n":2,"at":"2026-11-23T12:00:00Z","status_code":500,"latency_ns":1234000,"error":"boom","response":"{}"}`), &a)
+	if wantA := (store.Attempt{N: 2, At: at, StatusCode: 500, Latency: 1234 * time.Microsecond, Error: "boom", Response: "{}"}); err != nil || a != wantA {
+		t.Errorf("attempt: %v\n got %+v\nwant %+v", err, a, wantA)
+	}
+	var e store.Event
+	err = decodeEvent([]byte(`{"id":"evt_1","source":"ylytic","event_type":"creator_insights","received_at":"2026-11-23T12:00:00Z",`+
+		`"headers":{"content-type":"application/json"},"body":"e30=","dedupe_key":"msg_1","traceparent":"00-tp",`+
+		`"config_hash":"abc","delivery_ids":["dlv_1"],"replay_of":"evt_0"}`), &e)
+	wantE := store.Event{ID: "evt_1", Source: "ylytic", EventType: "creator_insights", ReceivedAt: at,
+		Headers: map[string]string{"content-type": "application/json"}, Body: []byte("{}"), DedupeKey: "msg_1",
+		TraceParent: "00-tp", ConfigHash: "abc", DeliveryIDs: []string{"dlv_1"}, ReplayOf: "evt_0"}
+	if err != nil || !reflect.DeepEqual(e, wantE) {
+		t.Errorf("event: %v\n got %+v\nwant %+v", err, e, wantE)
+	}
+}
