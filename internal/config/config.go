@@ -52,7 +52,17 @@ type Config struct {
 	// files are the files file() read, by path, with the hex SHA-256 of
 	// what they held; see ChangedFiles.
 	files map[string]string
+	// blocks maps each top-level block, "type label...", to the hex SHA-256
+	// of its text; see Diff. Nil for a config not loaded from a file.
+	blocks map[string]string
+	// gatewayRange is the gateway block's header; nil without one.
+	gatewayRange *hcl.Range
 }
+
+// GatewayRange returns the range of the gateway block's header, for a
+// diagnostic about the block as a whole raised outside the loader (a
+// reload's); nil when the file has no gateway block.
+func (c *Config) GatewayRange() *hcl.Range { return c.gatewayRange }
 
 // Source returns the source named name, or nil.
 func (c *Config) Source(name string) *Source { return c.sourceByName[name] }

@@ -124,6 +124,7 @@ func (l *Loader) load(src []byte, filename string) (*Config, hcl.Diagnostics, *c
 		c.cfg.Close()
 		return nil, diags, c
 	}
+	c.cfg.blocks = blockDigests(src, file.Body)
 	return c.cfg, diags, c
 }
 
@@ -306,6 +307,8 @@ func (c *compiler) gateway(b *hcl.Block) {
 	def := hcl.Range{Filename: c.cfg.File, Start: hcl.InitialPos, End: hcl.InitialPos}
 	if b != nil {
 		body, def = b.Body, b.DefRange
+		r := b.DefRange
+		c.cfg.gatewayRange = &r
 	}
 	v, _ := c.decode(body, gatewayBlock, def)
 	g := Gateway{
