@@ -11,6 +11,7 @@
 package config
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -76,24 +77,21 @@ func (c *Config) Destination(name string) *Destination { return c.destByName[nam
 // Route returns the route named name, or nil.
 func (c *Config) Route(name string) *Route { return c.routeByName[name] }
 
-// Close releases what the config's plugins hold. It is safe after a partial
-// build and on a nil Config.
+// Close releases what the config's plugins hold, closing every one and
+// returning all their errors joined. It is safe after a partial build and
+// on a nil Config.
 func (c *Config) Close() error {
 	if c == nil {
 		return nil
 	}
-	var first error
+	var errs []error
 	for _, s := range c.Sources {
-		if err := plugins.Close(s.Verifier); err != nil && first == nil {
-			first = err
-		}
+		errs = append(errs, plugins.Close(s.Verifier))
 	}
 	for _, d := range c.Destinations {
-		if err := plugins.Close(d.Signer); err != nil && first == nil {
-			first = err
-		}
+		errs = append(errs, plugins.Close(d.Signer))
 	}
-	return first
+	return errors.Join(errs...)
 }
 
 // Gateway is the gateway block.
