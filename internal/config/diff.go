@@ -29,7 +29,7 @@ func blockDigests(src []byte, body hcl.Body) map[string]string {
 	return m
 }
 
-// Diff names what changed from old to new, as a reload reports it: each
+// Diff names what changed from old to next, as a reload reports it: each
 // source, destination, route and alert "added", "removed" or "changed"
 // ("route billing changed"), then "gateway changed", "storage changed",
 // "telemetry changed" and "schema changed" for those blocks; ["none"] when
@@ -37,8 +37,8 @@ func blockDigests(src []byte, body hcl.Body) map[string]string {
 // inside it counts; moving it does not). When either config was not
 // loaded from a file (built by hand), only additions and removals are
 // told.
-func Diff(old, new *Config) []string {
-	texts := old.blocks != nil && new.blocks != nil
+func Diff(old, next *Config) []string {
+	texts := old.blocks != nil && next.blocks != nil
 	var out []string
 	diff := func(kind string, oldNames, newNames []string) {
 		for _, n := range newNames {
@@ -46,7 +46,7 @@ func Diff(old, new *Config) []string {
 			switch {
 			case !slices.Contains(oldNames, n):
 				out = append(out, key+" added")
-			case texts && old.blocks[key] != new.blocks[key]:
+			case texts && old.blocks[key] != next.blocks[key]:
 				out = append(out, key+" changed")
 			}
 		}
@@ -56,13 +56,13 @@ func Diff(old, new *Config) []string {
 			}
 		}
 	}
-	diff("source", blockNames(old.Sources, (*Source).name), blockNames(new.Sources, (*Source).name))
-	diff("destination", blockNames(old.Destinations, (*Destination).name), blockNames(new.Destinations, (*Destination).name))
-	diff("route", blockNames(old.Routes, (*Route).name), blockNames(new.Routes, (*Route).name))
-	diff("alert", blockNames(old.Alerts, (*Alert).name), blockNames(new.Alerts, (*Alert).name))
+	diff("source", blockNames(old.Sources, (*Source).name), blockNames(next.Sources, (*Source).name))
+	diff("destination", blockNames(old.Destinations, (*Destination).name), blockNames(next.Destinations, (*Destination).name))
+	diff("route", blockNames(old.Routes, (*Route).name), blockNames(next.Routes, (*Route).name))
+	diff("alert", blockNames(old.Alerts, (*Alert).name), blockNames(next.Alerts, (*Alert).name))
 	if texts {
 		for _, kind := range []string{"gateway", "storage", "telemetry", "schema"} {
-			if blocksOf(old.blocks, kind) != blocksOf(new.blocks, kind) {
+			if blocksOf(old.blocks, kind) != blocksOf(next.blocks, kind) {
 				out = append(out, kind+" changed")
 			}
 		}
