@@ -13,6 +13,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -445,7 +446,7 @@ func literalStart(expr hcl.Expression, src string) hcl.Pos {
 func parseScalar(a Attr, s string, zero bool) (any, error) {
 	switch a.Kind {
 	case String:
-		if !zero && len(a.Enum) > 0 && !contains(a.Enum, s) {
+		if !zero && len(a.Enum) > 0 && !slices.Contains(a.Enum, s) {
 			return nil, fmt.Errorf("%q is not one of %s.", s, quoteList(a.Enum))
 		}
 		return s, nil
@@ -488,15 +489,6 @@ func parseScalar(a Attr, s string, zero bool) (any, error) {
 		return ParsePercent(s)
 	}
 	return nil, fmt.Errorf("unsupported kind %v", a.Kind)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func quoteList(list []string) string {

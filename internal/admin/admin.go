@@ -81,7 +81,7 @@ type ReloadResult = api.Reload
 // running config stays.
 type ReloadError struct {
 	Diagnostics hcl.Diagnostics
-	// Text is the diagnostics as `hookgate check` prints them.
+	// Text is the diagnostics as `hookgate validate` prints them.
 	Text string
 }
 

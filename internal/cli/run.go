@@ -14,9 +14,9 @@ import (
 // GOGC is not set: the heap may grow to 5× what is live between
 // collections instead of Go's default 2×. The gateway's live heap is small
 // (tens of MB, flat with a million deliveries waiting) while every event
-// allocates request and record buffers, so collections were ~15% of its
-// CPU: with 400 the same load takes 199 µs of CPU per event instead of 234
-// (README, Benchmarks). GOGC in the environment overrides it.
+// allocates request and record buffers, so with Go's default collecting
+// took a large share of its CPU (docs/operating.md, "Memory and the garbage
+// collector", has the figures). GOGC in the environment overrides it.
 const runGCPercent = 400
 
 // runCmd is `hookgate run [-config F]`: loads the config and serves it until

@@ -11,6 +11,7 @@
 package config
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -52,7 +53,17 @@ type Config struct {
 	// files are the files file() read, by path, with the hex SHA-256 of
 	// what they held; see ChangedFiles.
 	files map[string]string
+	// blocks maps each top-level block, "type label...", to the hex SHA-256
+	// of its text; see Diff. Nil for a config not loaded from a file.
+	blocks map[string]string
+	// gatewayRange is the gateway block's header; nil without one.
+	gatewayRange *hcl.Range
 }
+
+// GatewayRange returns the range of the gateway block's header, for a
+// diagnostic about the block as a whole raised outside the loader (a
+// reload's); nil when the file has no gateway block.
+func (c *Config) GatewayRange() *hcl.Range { return c.gatewayRange }
 
 // Source returns the source named name, or nil.
 func (c *Config) Source(name string) *Source { return c.sourceByName[name] }
@@ -66,24 +77,21 @@ func (c *Config) Destination(name string) *Destination { return c.destByName[nam
 // Route returns the route named name, or nil.
 func (c *Config) Route(name string) *Route { return c.routeByName[name] }
 
-// Close releases what the config's plugins hold. It is safe after a partial
-// build and on a nil Config.
+// Close releases what the config's plugins hold, closing every one and
+// returning all their errors joined. It is safe after a partial build and
+// on a nil Config.
 func (c *Config) Close() error {
 	if c == nil {
 		return nil
 	}
-	var first error
+	var errs []error
 	for _, s := range c.Sources {
-		if err := plugins.Close(s.Verifier); err != nil && first == nil {
-			first = err
-		}
+		errs = append(errs, plugins.Close(s.Verifier))
 	}
 	for _, d := range c.Destinations {
-		if err := plugins.Close(d.Signer); err != nil && first == nil {
-			first = err
-		}
+		errs = append(errs, plugins.Close(d.Signer))
 	}
-	return first
+	return errors.Join(errs...)
 }
 
 // Gateway is the gateway block.

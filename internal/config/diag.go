@@ -56,17 +56,6 @@ func (c *compiler) didYouMean(given string, candidates []string) string {
 	return fmt.Sprintf(" Did you mean %q?", best)
 }
 
-func keys[V any](m map[string]V) []string { return sortedKeys(m) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func ctyString(v cty.Value) (string, error) {
 	if v.Type() != cty.String {
 		return "", fmt.Errorf("not a string")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -124,6 +125,7 @@ func (l *Loader) load(src []byte, filename string) (*Config, hcl.Diagnostics, *c
 		c.cfg.Close()
 		return nil, diags, c
 	}
+	c.cfg.blocks = blockDigests(src, file.Body)
 	return c.cfg, diags, c
 }
 
@@ -167,7 +169,7 @@ func namesOf[V any](c *compiler, what string, m map[string]V) []string {
 	if c.sorted == nil {
 		c.sorted = map[string][]string{}
 	}
-	c.sorted[what] = sortedKeys(m)
+	c.sorted[what] = slices.Sorted(maps.Keys(m))
 	return c.sorted[what]
 }
 
@@ -306,6 +308,8 @@ func (c *compiler) gateway(b *hcl.Block) {
 	def := hcl.Range{Filename: c.cfg.File, Start: hcl.InitialPos, End: hcl.InitialPos}
 	if b != nil {
 		body, def = b.Body, b.DefRange
+		r := b.DefRange
+		c.cfg.gatewayRange = &r
 	}
 	v, _ := c.decode(body, gatewayBlock, def)
 	g := Gateway{
@@ -714,7 +718,7 @@ func (c *compiler) destination(b *hcl.Block) {
 	}
 	headers := v.StringMap("headers")
 	items := mapItemRanges(b.Body, "headers")
-	for _, k := range sortedKeys(headers) {
+	for _, k := range slices.Sorted(maps.Keys(headers)) {
 		keyRng, valRng := v.Range("headers"), v.Range("headers")
 		if it, ok := items[k]; ok {
 			keyRng, valRng = it.Key, it.Value
@@ -858,7 +862,7 @@ func (c *compiler) route(b *hcl.Block) *Route {
 			if s.AcceptUnknown {
 				open = true
 			}
-			for _, k := range keys(s.Schemas) {
+			for _, k := range slices.Sorted(maps.Keys(s.Schemas)) {
 				if !declared[k] {
 					declared[k] = true
 					known = append(known, k)
@@ -926,7 +930,7 @@ func (c *compiler) routeEnv(r *Route) (*rules.Env, bool) {
 			if s.AcceptUnknown {
 				return rules.DynamicEnv(), false
 			}
-			for _, e := range sortedKeys(s.Schemas) {
+			for _, e := range slices.Sorted(maps.Keys(s.Schemas)) {
 				schemas = append(schemas, s.Schemas[e])
 			}
 			continue

@@ -24,7 +24,8 @@ type OTLPEndpoint struct {
 // ParseOTLPEndpoint parses an otlp_endpoint: `host:port` or `grpc://host:port`
 // (gRPC without TLS, as Jaeger all-in-one takes it), `grpcs://host:port`,
 // or an `http://` or `https://` URL. The loader checks it, so `validate`
-// reports a bad one with its range; telemetry builds the exporter from it.
+// reports a bad one with its range; the gateway maps it to telemetry's
+// exporter.
 func ParseOTLPEndpoint(endpoint string) (OTLPEndpoint, error) {
 	scheme, rest, hasScheme := strings.Cut(endpoint, "://")
 	if !hasScheme {

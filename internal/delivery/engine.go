@@ -60,8 +60,8 @@ const (
 	// of one destination whose request is done and whose outcome awaits
 	// its commit. A commit (two fsyncs, shared with ingest's) takes
 	// longer than a request to a fast receiver, so at 1 the store's
-	// latency, not the receiver, set the pace: on the bench, delivery ran
-	// at ~3000/s behind ingest at 1 and kept up with it at 8.
+	// latency, not the receiver, set the pace: on the bench, delivery fell
+	// behind ingest at 1 and kept up with it at 8 (README, Benchmarks).
 	recordDepth = 8
 	// minWait keeps a loop from spinning when the store says something is
 	// due that a claim did not return (another instance took it).
@@ -879,7 +879,8 @@ func (l *destLoop) deliver(ctx context.Context, set *destSettings, d *store.Deli
 }
 
 // attemptLog is the loop's logger with the attempt's ids, built only when
-// a line is logged: building it on every attempt was ~2% of the CPU.
+// a line is logged: building it on every attempt showed in CPU profiles
+// under load.
 func (l *destLoop) attemptLog(d *store.Delivery, o store.Outcome) *slog.Logger {
 	log := l.log.With("delivery_id", d.ID, "event_id", d.EventID, "route", d.Route, "attempt", o.Attempt.N)
 	if id := traceID(d.TraceParent); id != "" {

@@ -154,13 +154,17 @@ func (g *Gateway) start(ctx context.Context, cfg *config.Config, lc *lifecycle) 
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
 	lc.onStop(g.metrics.Shutdown)
-	if err := g.metrics.ObserveQueueDepth(st, g.opts.Now); err != nil {
+	if err := g.metrics.ObserveQueueDepth(queueDepths(st, g.opts.Now), g.opts.Now); err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
-	if err := g.metrics.ObserveBlockedKeys(st, g.destinationNames, g.opts.Now); err != nil {
+	if err := g.metrics.ObserveBlockedKeys(blockedKeys(st), g.destinationNames, g.opts.Now); err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
-	tracing, err := telemetry.NewTracing(ctx, cfg.Telemetry)
+	topts, err := tracingOptions(cfg.Telemetry)
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	tracing, err := telemetry.NewTracing(ctx, topts)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/hookgate/hookgate/internal/admin"
 	"github.com/hookgate/hookgate/internal/config"
@@ -28,9 +27,6 @@ import (
 // reloader holds what reloads need between them. mu serializes reloads.
 type reloader struct {
 	path string
-	// src are the bytes of the running config (nil when unknown), to say
-	// which blocks changed.
-	src []byte
 	// initial is the config Run was given: its caller's, never closed here.
 	initial *config.Config
 	// retired are the configs reloads replaced, each closed by its timer
@@ -43,17 +39,13 @@ type reloader struct {
 // replaced config before its plugins are closed.
 const drainMargin = 5 * time.Second
 
-// initReload remembers the running config's bytes when the file still
-// holds them.
+// initReload remembers the config Run was given and the file reloads read.
 func (g *Gateway) initReload(cfg *config.Config) {
 	g.reloadState.initial = cfg
 	g.reloadState.retired = map[*config.Config]*time.Timer{}
 	g.reloadState.path = g.opts.Path
 	if g.reloadState.path == "" {
 		g.reloadState.path = cfg.File
-	}
-	if src, err := os.ReadFile(g.reloadState.path); err == nil && hashOf(src) == cfg.Hash {
-		g.reloadState.src = src
 	}
 }
 
@@ -129,11 +121,11 @@ func (g *Gateway) reload(ctx context.Context) (admin.ReloadResult, error) {
 	}
 
 	restart := keepRestartOnly(cur, next)
-	if d := exposedAdmin(next, src, st.path); d != nil {
+	if d := exposedAdmin(next); d != nil {
 		next.Close()
 		return admin.ReloadResult{}, g.refuse(hcl.Diagnostics{d}, l.Files())
 	}
-	changes := diffBlocks(st.src, src, cur, next)
+	changes := config.Diff(cur, next)
 	if len(files) > 0 {
 		if slices.Equal(changes, []string{"none"}) {
 			changes = nil
@@ -146,7 +138,6 @@ func (g *Gateway) reload(ctx context.Context) (admin.ReloadResult, error) {
 	g.engine.Update(next.Destinations)
 	g.alerts.Update(next)
 	delivery.Unorder(ctx, g.store, next, g.log.With("component", "delivery"))
-	st.src = src
 	g.retire(cur)
 	g.countReload(ctx, telemetry.ReloadOK)
 
@@ -285,7 +276,7 @@ func keepRestartOnly(cur, next *config.Config) []string {
 // on loopback only: the file's own admin_listen may be loopback while the
 // running one, kept until a restart, is not. It returns the diagnostic
 // refusing such a reload, placed on the file's gateway block, or nil.
-func exposedAdmin(next *config.Config, src []byte, filename string) *hcl.Diagnostic {
+func exposedAdmin(next *config.Config) *hcl.Diagnostic {
 	addr := next.Gateway.AdminListen
 	if !next.Gateway.AdminToken.Empty() || loopbackListen(addr) {
 		return nil
@@ -296,17 +287,7 @@ func exposedAdmin(next *config.Config, src []byte, filename string) *hcl.Diagnos
 		Detail: fmt.Sprintf("The running admin server listens on %q, which other machines can reach, and keeps that address until a restart; "+
 			"this config has no admin_token, so the admin API would be open. Keep admin_token set, or restart hookgate to move admin_listen to loopback first.", addr),
 	}
-	if f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos); !diags.HasErrors() {
-		if body, ok := f.Body.(*hclsyntax.Body); ok {
-			for _, b := range body.Blocks {
-				if b.Type == "gateway" {
-					r := b.DefRange()
-					d.Subject = &r
-					break
-				}
-			}
-		}
-	}
+	d.Subject = next.GatewayRange()
 	return d
 }
 
@@ -323,97 +304,4 @@ func loopbackListen(addr string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.Unmap().IsLoopback()
-}
-
-// diffBlocks names the sources, destinations and routes added, removed and
-// changed from cur to next. A block changed when its text did; without the
-// running config's bytes (oldSrc nil), only additions and removals are told.
-func diffBlocks(oldSrc, newSrc []byte, cur, next *config.Config) []string {
-	oldText, newText := blockTexts(oldSrc), blockTexts(newSrc)
-	var out []string
-	diff := func(kind string, oldNames, newNames []string) {
-		for _, n := range newNames {
-			key := kind + " " + n
-			switch {
-			case !slices.Contains(oldNames, n):
-				out = append(out, key+" added")
-			case oldText != nil && oldText[key] != newText[key]:
-				out = append(out, key+" changed")
-			}
-		}
-		for _, n := range oldNames {
-			if !slices.Contains(newNames, n) {
-				out = append(out, kind+" "+n+" removed")
-			}
-		}
-	}
-	names := func(n int, name func(int) string) []string {
-		s := make([]string, n)
-		for i := range n {
-			s[i] = name(i)
-		}
-		return s
-	}
-	diff("source",
-		names(len(cur.Sources), func(i int) string { return cur.Sources[i].Name }),
-		names(len(next.Sources), func(i int) string { return next.Sources[i].Name }))
-	diff("destination",
-		names(len(cur.Destinations), func(i int) string { return cur.Destinations[i].Name }),
-		names(len(next.Destinations), func(i int) string { return next.Destinations[i].Name }))
-	diff("route",
-		names(len(cur.Routes), func(i int) string { return cur.Routes[i].Name }),
-		names(len(next.Routes), func(i int) string { return next.Routes[i].Name }))
-	diff("alert",
-		names(len(cur.Alerts), func(i int) string { return cur.Alerts[i].Name }),
-		names(len(next.Alerts), func(i int) string { return next.Alerts[i].Name }))
-	if oldText != nil {
-		for _, kind := range []string{"gateway", "storage", "telemetry", "schema"} {
-			if blocksOf(oldText, kind) != blocksOf(newText, kind) {
-				out = append(out, kind+" changed")
-			}
-		}
-	}
-	if len(out) == 0 {
-		out = []string{"none"}
-	}
-	return out
-}
-
-// blockTexts maps "type label" of each top-level block of src to its text;
-// nil when src is nil or does not parse.
-func blockTexts(src []byte) map[string]string {
-	if src == nil {
-		return nil
-	}
-	f, diags := hclsyntax.ParseConfig(src, "config.hcl", hcl.InitialPos)
-	if diags.HasErrors() {
-		return nil
-	}
-	body, ok := f.Body.(*hclsyntax.Body)
-	if !ok {
-		return nil
-	}
-	m := map[string]string{}
-	for _, b := range body.Blocks {
-		key := strings.Join(append([]string{b.Type}, b.Labels...), " ")
-		r := b.Range()
-		m[key] += string(src[r.Start.Byte:r.End.Byte])
-	}
-	return m
-}
-
-// blocksOf is the text of every block of kind in m, in a stable order.
-func blocksOf(m map[string]string, kind string) string {
-	var keys []string
-	for k := range m {
-		if k == kind || strings.HasPrefix(k, kind+" ") {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		b.WriteString(k + "\x00" + m[k] + "\x00")
-	}
-	return b.String()
 }

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"maps"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -109,7 +110,7 @@ func TestIngestSpansContinueSendersTrace(t *testing.T) {
 	spans := byName(t, f.spans.Ended())
 	srv := spans["POST /in/influship"]
 	if srv == nil {
-		t.Fatalf("no server span; spans: %v", keys(spans))
+		t.Fatalf("no server span; spans: %v", slices.Sorted(maps.Keys(spans)))
 	}
 	if srv.SpanKind() != trace.SpanKindServer {
 		t.Errorf("kind %v, want server", srv.SpanKind())
@@ -132,7 +133,7 @@ func TestIngestSpansContinueSendersTrace(t *testing.T) {
 
 	// One span: the stages are its attributes.
 	if len(spans) != 1 {
-		t.Errorf("spans %v, want the server span alone", keys(spans))
+		t.Errorf("spans %v, want the server span alone", slices.Sorted(maps.Keys(spans)))
 	}
 	wantAttr(t, srv, "hookgate.verifier", "hmac")
 	wantAttr(t, srv, "hookgate.event_type", "creator_insights")
@@ -227,7 +228,7 @@ func TestIngestSpanFailures(t *testing.T) {
 				t.Errorf("hookgate.refusal %q, want it to say %q", refusal, c.reason)
 			}
 			if len(spans) != 1 {
-				t.Errorf("spans %v, want the server span alone", keys(spans))
+				t.Errorf("spans %v, want the server span alone", slices.Sorted(maps.Keys(spans)))
 			}
 		})
 	}
@@ -246,15 +247,6 @@ func TestIngestStoreDownMarksServerSpanError(t *testing.T) {
 		t.Errorf("server span status %v, want Error saying what the store said", srv.Status())
 	}
 	wantAttr(t, srv, "error.type", "503")
-}
-
-func keys(m map[string]sdktrace.ReadOnlySpan) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // nopStore accepts everything at once: the benchmark measures ingest, not

@@ -13,6 +13,7 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -128,7 +129,7 @@ func Compare(cur, next *config.Config, events []Event) *Report {
 		was := byKey(before.Deliveries())
 		is := byKey(after.Deliveries())
 		changed := false
-		for _, k := range sortedKeys(is) {
+		for _, k := range slices.Sorted(maps.Keys(is)) {
 			d := is[k]
 			old, ok := was[k]
 			switch {
@@ -143,7 +144,7 @@ func Compare(cur, next *config.Config, events []Event) *Report {
 				changed = true
 			}
 		}
-		for _, k := range sortedKeys(was) {
+		for _, k := range slices.Sorted(maps.Keys(was)) {
 			if _, ok := is[k]; !ok {
 				d := was[k]
 				rf := ref(d)
@@ -159,7 +160,7 @@ func Compare(cur, next *config.Config, events []Event) *Report {
 			r.Unchanged++
 		}
 	}
-	for _, name := range sortedKeys(dests) {
+	for _, name := range slices.Sorted(maps.Keys(dests)) {
 		r.Destinations = append(r.Destinations, dests[name])
 	}
 	return r
@@ -190,15 +191,6 @@ func byKey(ds []routing.Delivery) map[string]routing.Delivery {
 		m[key{d.Destination.Name, d.Route.Name}.String()] = d
 	}
 	return m
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
 
 func eventType(o routing.Outcome, ev Event) string {

@@ -5,6 +5,10 @@
 // (tracing.go); and the slog handler that puts trace ids in logs (log.go).
 // Other packages receive *Metrics and a trace.TracerProvider; they never
 // build providers themselves.
+//
+// It takes its own options (TracingOptions, DepthSource, BlockedSource) and
+// imports neither config nor store: the gateway maps the config's telemetry
+// block and the store to them (deps_test.go keeps it so).
 package telemetry
 
 import (
@@ -19,8 +23,6 @@ import (
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-
-	"github.com/hookgate/hookgate/internal/store"
 )
 
 // Metrics are hookgate's instruments. A nil *Metrics records nothing, so
@@ -126,16 +128,18 @@ const DepthMaxAge = 15 * time.Second
 // depthTimeout bounds one read of the queue depths.
 const depthTimeout = 5 * time.Second
 
-// StatsSource is what the queue-depth gauge reads; store.Store has it.
-type StatsSource interface {
-	Stats(ctx context.Context, since time.Time) ([]store.DestinationStats, error)
+// Depth is one destination's queue as the queue-depth gauge reports it:
+// its deliveries in each state that waits.
+type Depth struct {
+	Destination string
+	// Pending, Retrying and Dead count the destination's deliveries in
+	// those states (Dead: its dead-letter set).
+	Pending, Retrying, Dead int
 }
 
-// depthSource is a store that counts its queues more cheaply than Stats
-// (the embedded store reads only its indexes); the gauge prefers it.
-type depthSource interface {
-	Depth(ctx context.Context) ([]store.DestinationStats, error)
-}
+// DepthSource reads every destination's queue depth. The gateway reads it
+// from the store (its cheap Depth when it has one, else Stats).
+type DepthSource func(ctx context.Context) ([]Depth, error)
 
 // ObserveQueueDepth adds the gauge hookgate_queue_depth{destination,state}:
 // the deliveries src holds per destination in state pending, retrying and
@@ -143,7 +147,7 @@ type depthSource interface {
 // older than DepthMaxAge, and only one scrape reads at a time; others report
 // the last figures. A read that fails keeps the last figures too. Call it
 // once.
-func (m *Metrics) ObserveQueueDepth(src StatsSource, now func() time.Time) error {
+func (m *Metrics) ObserveQueueDepth(src DepthSource, now func() time.Time) error {
 	if m == nil {
 		return nil
 	}
@@ -159,12 +163,12 @@ func (m *Metrics) ObserveQueueDepth(src StatsSource, now func() time.Time) error
 
 // depthCache is the queue-depth gauge's last read of the store.
 type depthCache struct {
-	src StatsSource
+	src DepthSource
 	now func() time.Time
 
 	mu     sync.Mutex
 	readAt time.Time
-	stats  []store.DestinationStats
+	stats  []Depth
 	attrs  map[depthKey]metric.ObserveOption
 }
 
@@ -175,14 +179,7 @@ func (c *depthCache) observe(ctx context.Context, o metric.Int64Observer) error 
 	defer c.mu.Unlock()
 	if t := c.now(); c.readAt.IsZero() || t.Sub(c.readAt) >= DepthMaxAge || t.Before(c.readAt) {
 		rctx, cancel := context.WithTimeout(ctx, depthTimeout)
-		var stats []store.DestinationStats
-		var err error
-		if d, ok := c.src.(depthSource); ok {
-			stats, err = d.Depth(rctx)
-		} else {
-			// Attempt figures are not wanted: since now skips them.
-			stats, err = c.src.Stats(rctx, t)
-		}
+		stats, err := c.src(rctx)
 		cancel()
 		c.readAt = t
 		if err == nil {
@@ -190,9 +187,9 @@ func (c *depthCache) observe(ctx context.Context, o metric.Int64Observer) error 
 		}
 	}
 	for _, s := range c.stats {
-		c.observeOne(o, s.Destination, string(store.Pending), s.Pending)
-		c.observeOne(o, s.Destination, string(store.Retrying), s.Retrying)
-		c.observeOne(o, s.Destination, string(store.Dead), s.Dead)
+		c.observeOne(o, s.Destination, "pending", s.Pending)
+		c.observeOne(o, s.Destination, "retrying", s.Retrying)
+		c.observeOne(o, s.Destination, "dead", s.Dead)
 	}
 	return nil
 }

@@ -7,34 +7,35 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-
-	"github.com/hookgate/hookgate/internal/store"
 )
 
 // ObserveBlockedKeys adds the gauge hookgate_ordering_blocked_keys{destination}:
 // how many ordering keys of each destination dests names are held by a
 // dead delivery (on_dead = "block"), at most 1000 each. Like the queue
 // depth, a scrape reads src at most every DepthMaxAge; a failed read keeps
-// the last figures. A store that does not order (not a store.Orderer)
-// adds nothing. Call it once.
-func (m *Metrics) ObserveBlockedKeys(src any, dests func() []string, now func() time.Time) error {
-	o, ok := src.(store.Orderer)
-	if m == nil || !ok {
+// the last figures. blocked counts one destination's blocked keys; nil
+// (a store that does not order) adds nothing. Call it once.
+func (m *Metrics) ObserveBlockedKeys(blocked BlockedSource, dests func() []string, now func() time.Time) error {
+	if m == nil || blocked == nil {
 		return nil
 	}
 	if now == nil {
 		now = time.Now
 	}
-	c := &blockedCache{src: o, dests: dests, now: now, counts: map[string]int{}}
+	c := &blockedCache{src: blocked, dests: dests, now: now, counts: map[string]int{}}
 	_, err := m.meter.Int64ObservableGauge("hookgate.ordering.blocked_keys",
 		metric.WithDescription("Ordering keys per destination held by a dead delivery (on_dead = \"block\") until it is replayed or discarded; read at most every 15s."),
 		metric.WithInt64Callback(c.observe))
 	return err
 }
 
+// BlockedSource counts destination's ordering keys held by a dead
+// delivery, at most 1000. The gateway reads it from the store.
+type BlockedSource func(ctx context.Context, destination string) (int, error)
+
 // blockedCache is the blocked-keys gauge's last read.
 type blockedCache struct {
-	src   store.Orderer
+	src   BlockedSource
 	dests func() []string
 	now   func() time.Time
 
@@ -51,13 +52,13 @@ func (c *blockedCache) observe(ctx context.Context, o metric.Int64Observer) erro
 		counts := map[string]int{}
 		for _, d := range c.dests() {
 			rctx, cancel := context.WithTimeout(ctx, depthTimeout)
-			bs, err := c.src.Blocked(rctx, d, 0)
+			n, err := c.src(rctx, d)
 			cancel()
 			if err != nil {
 				counts[d] = c.counts[d]
 				continue
 			}
-			counts[d] = len(bs)
+			counts[d] = n
 		}
 		c.counts = counts
 	}

@@ -14,8 +14,6 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/hookgate/hookgate/internal/config"
-	"github.com/hookgate/hookgate/internal/store"
 	"github.com/hookgate/hookgate/internal/telemetry"
 )
 
@@ -43,31 +41,25 @@ func TestTraceParentRoundTrip(t *testing.T) {
 	}
 }
 
-func TestNewTracingEndpoints(t *testing.T) {
+// TestNewTracingExporters: every kind of exporter turns tracing on (it
+// connects lazily, so no collector is needed); none leaves it off. The
+// endpoint forms the config takes are config's tests (TestParseOTLPEndpoint)
+// and the gateway's (TestTracingOptions).
+func TestNewTracingExporters(t *testing.T) {
 	cases := []struct {
-		endpoint string
+		name     string
+		exporter telemetry.Exporter
 		enabled  bool
-		err      string
 	}{
-		{endpoint: "", enabled: false},
-		{endpoint: "127.0.0.1:4317", enabled: true},
-		{endpoint: "grpc://127.0.0.1:4317", enabled: true},
-		{endpoint: "grpcs://collector.example.com:4317", enabled: true},
-		{endpoint: "http://127.0.0.1:4318", enabled: true},
-		{endpoint: "https://collector.example.com/v1/traces", enabled: true},
-		{endpoint: "ftp://127.0.0.1:4317", err: `scheme "ftp"`},
-		{endpoint: "grpc://127.0.0.1:4317/v1/traces", err: "want host:port"},
-		{endpoint: "http://", err: "not a valid URL"},
+		{name: "none", enabled: false},
+		{name: "grpc", exporter: telemetry.Exporter{GRPC: true, Target: "127.0.0.1:4317"}, enabled: true},
+		{name: "grpcs", exporter: telemetry.Exporter{GRPC: true, TLS: true, Target: "collector.example.com:4317"}, enabled: true},
+		{name: "http", exporter: telemetry.Exporter{Target: "http://127.0.0.1:4318/v1/traces"}, enabled: true},
+		{name: "https", exporter: telemetry.Exporter{TLS: true, Target: "https://collector.example.com/v1/traces"}, enabled: true},
 	}
 	for _, c := range cases {
-		t.Run(c.endpoint, func(t *testing.T) {
-			tr, err := telemetry.NewTracing(context.Background(), config.Telemetry{ServiceName: "hookgate", OTLPEndpoint: c.endpoint, SampleRatio: 1})
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("error %v, want one containing %q", err, c.err)
-				}
-				return
-			}
+		t.Run(c.name, func(t *testing.T) {
+			tr, err := telemetry.NewTracing(context.Background(), telemetry.TracingOptions{ServiceName: "hookgate", Exporter: c.exporter, SampleRatio: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +83,7 @@ func TestNewTracingEndpoints(t *testing.T) {
 // TestNoopKeepsSendersTraceParent: with tracing off, a sender's traceparent
 // passes through a span unchanged, as the gateway did before tracing.
 func TestNoopKeepsSendersTraceParent(t *testing.T) {
-	tr, err := telemetry.NewTracing(context.Background(), config.Telemetry{})
+	tr, err := telemetry.NewTracing(context.Background(), telemetry.TracingOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,16 +119,16 @@ func TestLogHandlerAddsTraceID(t *testing.T) {
 	}
 }
 
-// fakeStats counts reads and returns what it holds.
-type fakeStats struct {
+// fakeDepths counts reads and returns what it holds.
+type fakeDepths struct {
 	reads atomic.Int64
-	stats []store.DestinationStats
+	depth []telemetry.Depth
 	err   error
 }
 
-func (f *fakeStats) Stats(ctx context.Context, since time.Time) ([]store.DestinationStats, error) {
+func (f *fakeDepths) read(ctx context.Context) ([]telemetry.Depth, error) {
 	f.reads.Add(1)
-	return f.stats, f.err
+	return f.depth, f.err
 }
 
 func scrape(t *testing.T, m *telemetry.Metrics) string {
@@ -155,8 +147,8 @@ func TestQueueDepthReadsTheStoreAtMostOncePerMaxAge(t *testing.T) {
 	defer m.Shutdown(context.Background())
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	src := &fakeStats{stats: []store.DestinationStats{{Destination: "tiktok", Pending: 3, Retrying: 2, Dead: 1, Delivered: 100}}}
-	if err := m.ObserveQueueDepth(src, clock); err != nil {
+	src := &fakeDepths{depth: []telemetry.Depth{{Destination: "tiktok", Pending: 3, Retrying: 2, Dead: 1}}}
+	if err := m.ObserveQueueDepth(src.read, clock); err != nil {
 		t.Fatal(err)
 	}
 	out := scrape(t, m)
@@ -169,10 +161,7 @@ func TestQueueDepthReadsTheStoreAtMostOncePerMaxAge(t *testing.T) {
 			t.Errorf("no %s in\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, `state="delivered"`) {
-		t.Error("delivered is not a queue")
-	}
-	src.stats = []store.DestinationStats{{Destination: "tiktok", Pending: 7}}
+	src.depth = []telemetry.Depth{{Destination: "tiktok", Pending: 7}}
 	scrape(t, m)
 	if n := src.reads.Load(); n != 1 {
 		t.Fatalf("%d store reads for two scrapes within DepthMaxAge, want 1", n)
@@ -186,35 +175,6 @@ func TestQueueDepthReadsTheStoreAtMostOncePerMaxAge(t *testing.T) {
 	now = now.Add(telemetry.DepthMaxAge)
 	if out := scrape(t, m); !strings.Contains(out, `hookgate_queue_depth{destination="tiktok",state="pending"} 7`) {
 		t.Errorf("last figures lost after a failed read:\n%s", out)
-	}
-}
-
-// fakeDepth is a store with a cheap Depth: the gauge must read it, not Stats.
-type fakeDepth struct {
-	fakeStats
-	depthReads atomic.Int64
-}
-
-func (f *fakeDepth) Depth(ctx context.Context) ([]store.DestinationStats, error) {
-	f.depthReads.Add(1)
-	return []store.DestinationStats{{Destination: "crm", Retrying: 4}}, nil
-}
-
-func TestQueueDepthPrefersDepth(t *testing.T) {
-	m, err := telemetry.NewMetrics()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Shutdown(context.Background())
-	src := &fakeDepth{}
-	if err := m.ObserveQueueDepth(src, time.Now); err != nil {
-		t.Fatal(err)
-	}
-	if out := scrape(t, m); !strings.Contains(out, `hookgate_queue_depth{destination="crm",state="retrying"} 4`) {
-		t.Errorf("Depth's figures not exported:\n%s", out)
-	}
-	if src.depthReads.Load() != 1 || src.reads.Load() != 0 {
-		t.Errorf("Depth read %d times, Stats %d; want 1 and 0", src.depthReads.Load(), src.reads.Load())
 	}
 }
 

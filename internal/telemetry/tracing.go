@@ -3,7 +3,6 @@ package telemetry
 import (
 	"context"
 	"encoding/hex"
-	"fmt"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -15,38 +14,58 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/hookgate/hookgate/internal/buildinfo"
-	"github.com/hookgate/hookgate/internal/config"
 )
 
 // ScopeName is the instrumentation scope of hookgate's spans and metrics.
 const ScopeName = "github.com/hookgate/hookgate"
 
-// Tracing is the tracer provider built from a config's telemetry block.
-// Without an otlp_endpoint it is a no-op provider: spans cost next to
-// nothing and are never exported, but a sender's traceparent still passes
-// through to the deliveries.
+// Tracing is the tracer provider built from TracingOptions. Without an
+// exporter it is a no-op provider: spans cost next to nothing and are never
+// exported, but a sender's traceparent still passes through to the
+// deliveries.
 type Tracing struct {
 	provider trace.TracerProvider
 	sdk      *sdktrace.TracerProvider // nil when tracing is off
 }
 
-// NewTracing builds the tracer provider of t: an OTLP exporter over gRPC
-// when the endpoint is "host:port", "grpc://host:port" or
-// "grpcs://host:port" (TLS), over HTTP when it is an http:// or https://
-// URL (the path defaults to /v1/traces); spans batched; a resource with
-// service.name and service.version; sampling that follows a sender's
-// sampled flag and samples sample_ratio of new traces. It connects lazily:
-// a collector that is down does not keep the gateway from starting (spans
-// are dropped until it is up).
-func NewTracing(ctx context.Context, t config.Telemetry) (*Tracing, error) {
-	if t.OTLPEndpoint == "" {
+// TracingOptions are what NewTracing builds the tracer provider from; the
+// gateway maps the config's telemetry block to them.
+type TracingOptions struct {
+	// ServiceName is the resource's service.name; "hookgate" when empty.
+	ServiceName string
+	// Exporter is where spans are sent; the zero Exporter turns tracing
+	// off.
+	Exporter Exporter
+	// SampleRatio is the share of new traces sampled, 0 to 1.
+	SampleRatio float64
+}
+
+// Exporter is an OTLP collector endpoint, as the config's otlp_endpoint
+// names it once parsed.
+type Exporter struct {
+	// GRPC is true for OTLP over gRPC, false for OTLP over HTTP.
+	GRPC bool
+	// TLS is true for gRPC with TLS; an HTTP Target's scheme says it.
+	TLS bool
+	// Target is host:port for gRPC, the full URL for HTTP; "" means none.
+	Target string
+}
+
+// NewTracing builds the tracer provider of o: an OTLP exporter over gRPC
+// (with TLS when o.Exporter.TLS) or over HTTP, spans batched; a resource
+// with service.name and service.version; sampling that follows a sender's
+// sampled flag and samples o.SampleRatio of new traces. It connects
+// lazily: a collector that is down does not keep the gateway from
+// starting (spans are dropped until it is up).
+func NewTracing(ctx context.Context, o TracingOptions) (*Tracing, error) {
+	if o.Exporter.Target == "" {
 		return &Tracing{provider: noop.NewTracerProvider()}, nil
 	}
-	exp, err := newExporter(ctx, t.OTLPEndpoint)
+	exp, err := newExporter(ctx, o.Exporter)
 	if err != nil {
 		return nil, err
 	}
-	name := t.ServiceName
+	name := o.ServiceName
 	if name == "" {
 		name = "hookgate"
 	}
@@ -59,17 +78,13 @@ func NewTracing(ctx context.Context, t config.Telemetry) (*Tracing, error) {
 		// events (six spans each) is exported, not dropped.
 		sdktrace.WithBatcher(exp, sdktrace.WithMaxQueueSize(8192)),
 		sdktrace.WithResource(res),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(t.SampleRatio))),
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(o.SampleRatio))),
 	)
 	return &Tracing{provider: tp, sdk: tp}, nil
 }
 
-// newExporter returns the OTLP exporter endpoint names (see NewTracing).
-func newExporter(ctx context.Context, endpoint string) (sdktrace.SpanExporter, error) {
-	e, err := config.ParseOTLPEndpoint(endpoint)
-	if err != nil {
-		return nil, fmt.Errorf("otlp_endpoint %q: %w", endpoint, err)
-	}
+// newExporter returns the OTLP exporter of e (see NewTracing).
+func newExporter(ctx context.Context, e Exporter) (sdktrace.SpanExporter, error) {
 	if !e.GRPC {
 		return otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(e.Target))
 	}

@@ -63,7 +63,7 @@ func newNATS(v spec.Values) (*NATS, error) {
 	}
 	first := strings.TrimSpace(urls[0])
 	subject := v.String("subject")
-	if subject == "" || containsAny(subject, " \t\r\n*>") {
+	if subject == "" || strings.ContainsAny(subject, " \t\r\n*>") {
 		return nil, spec.Errorf("subject", "%q is not a subject to publish to: no spaces and no wildcards (* or >)", subject)
 	}
 	return &NATS{
@@ -152,16 +152,4 @@ func (n *NATS) Close() error {
 		n.nc, n.js = nil, nil
 	}
 	return nil
-}
-
-// containsAny reports whether s holds any byte of chars.
-func containsAny(s, chars string) bool {
-	for i := range len(s) {
-		for j := range len(chars) {
-			if s[i] == chars[j] {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -41,16 +41,15 @@ const lazyDelay = 5 * time.Millisecond
 // Lazy writes (attempt outcomes) start no commit: they ride along with the
 // next eager one, or are committed lazyDelay after they queued when no
 // eager write comes. Every attempt's outcome used to cost a commit of its
-// own whenever ingest was not already committing, so at a steady 1,000
-// events/s the store paid two fsyncs per event and an event's 202 often
-// waited behind an outcome's fsync.
+// own whenever ingest was not already committing, so under steady load the
+// store paid two fsyncs per event and an event's 202 often waited behind
+// an outcome's fsync.
 //
 // bbolt's DB.Batch instead waits MaxBatchDelay (10ms by default) for a
-// batch to fill before every commit, which a lone writer pays in full: on
-// the disk this was measured on (fdatasync ~0.5ms) sequential Accepts ran
-// at 85/s with the default delay, 270/s with 2ms, and 1000-1400/s here,
-// and every concurrency level measured was as fast or faster here (see the
-// package's BenchmarkAccept).
+// batch to fill before every commit, which a lone writer pays in full:
+// sequential Accepts ran several times slower with it, and no concurrency
+// level measured was faster (the package's BenchmarkAccept; the figures
+// are in the README, Benchmarks, "Store").
 //
 // It keeps DB.Batch's contract: when one function of a group fails, it is
 // taken out, the rest run again, and the failed one reruns in a

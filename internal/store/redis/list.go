@@ -94,7 +94,7 @@ func (s *Store) Deliveries(ctx context.Context, q store.Query) (store.Page, erro
 		for i, c := range cmds {
 			ids := c.Val()
 			if len(ids) == batch {
-				horizon = max2(horizon, ids[len(ids)-1])
+				horizon = max(horizon, ids[len(ids)-1])
 			} else {
 				active[i].done = true
 			}
@@ -155,12 +155,4 @@ func (s *Store) Deliveries(ctx context.Context, q store.Query) (store.Page, erro
 		page.NextCursor = cursor
 	}
 	return page, nil
-}
-
-// max2 returns the larger string.
-func max2(a, b string) string {
-	if a > b {
-		return a
-	}
-	return b
 }
