@@ -124,13 +124,31 @@ func waitTCP(p *process, addr string, timeout time.Duration) error {
 		if p.exited() {
 			return fmt.Errorf("exited at start: %s", p.tail())
 		}
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		if c, err := dialNotSelf("tcp", addr); err == nil {
 			c.Close()
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("did not listen on %s within %s: %s", addr, timeout, p.tail())
+}
+
+// dialNotSelf dials addr, refusing a connection to itself. The tests'
+// brokers listen on ports from the ephemeral range, and while one is down
+// (killed, or still booting) a dial to its port can be given that same
+// port as its local one: TCP's simultaneous open then connects the socket
+// to itself, so "something accepted" is not "the broker listens" (and an
+// AMQP client reads its own protocol header back as a bad frame).
+func dialNotSelf(network, addr string) (net.Conn, error) {
+	c, err := net.DialTimeout(network, addr, time.Second)
+	if err != nil {
+		return nil, err
+	}
+	if c.LocalAddr().String() == c.RemoteAddr().String() {
+		c.Close()
+		return nil, fmt.Errorf("dial %s: connected to itself (nothing listens there)", addr)
+	}
+	return c, nil
 }
 
 // retryStart calls start until it succeeds (a port may linger a moment

@@ -2,6 +2,7 @@ package brokertest
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -159,7 +160,7 @@ func ReadKafka(tb testing.TB, addr, topic string, want int) []Message {
 // queue q bound to it with key.
 func RabbitQueue(tb testing.TB, url, ex, q, key string) {
 	tb.Helper()
-	conn, err := amqp.Dial(url)
+	conn, err := dialRabbit(url)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -179,6 +180,28 @@ func RabbitQueue(tb testing.TB, url, ex, q, key string) {
 	}
 }
 
+// dialRabbit connects to a node, retrying for up to a minute while it
+// boots (after a restart its port may accept a moment before the broker
+// answers), and never to a socket connected to itself (see dialNotSelf).
+func dialRabbit(url string) (*amqp.Connection, error) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		conn, err := amqp.DialConfig(url, amqp.Config{Dial: func(network, addr string) (net.Conn, error) {
+			c, err := dialNotSelf(network, addr)
+			if err == nil {
+				// As amqp's own dialer: a deadline for the handshake,
+				// which the client clears once connected.
+				err = c.SetDeadline(time.Now().Add(30 * time.Second))
+			}
+			return c, err
+		}})
+		if err == nil || time.Now().After(deadline) {
+			return conn, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // ReadRabbit takes every message waiting in queue q (acknowledging it).
 // The AMQP properties are headers too: message-id, type, delivery-mode.
 func ReadRabbit(tb testing.TB, url, q string) []Message {
@@ -186,7 +209,7 @@ func ReadRabbit(tb testing.TB, url, q string) []Message {
 	var conn *amqp.Connection
 	var err error
 	deadline := time.Now().Add(60 * time.Second)
-	for conn, err = amqp.Dial(url); err != nil && time.Now().Before(deadline); conn, err = amqp.Dial(url) {
+	for conn, err = dialRabbit(url); err != nil && time.Now().Before(deadline); conn, err = dialRabbit(url) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if err != nil {
