@@ -84,7 +84,9 @@ func TestRedisStopped(t *testing.T) {
 			t.Errorf("%s while Redis is down: %v, want ErrUnavailable", name, err)
 		}
 	}
-	if d := time.Since(start); d > 10*time.Second {
+	// A bound on a hang (a call that waits for Redis to come back), not on
+	// speed.
+	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("calls while Redis is down took %s", d)
 	}
 	srv.Restart()
