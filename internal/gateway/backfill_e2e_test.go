@@ -15,9 +15,9 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/hookgate/hookgate/internal/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/testutil"
 )
 
 // backfillConfig is the config of TestBackfill: route big sends orders over
@@ -109,13 +109,7 @@ func testBackfill(t *testing.T, storage string) {
 	}
 	waitFor := func(what string, ok func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("waited 60s for %s", what)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		testutil.Eventually(t, 0, what, testutil.Holds(ok))
 	}
 
 	dir := t.TempDir()
