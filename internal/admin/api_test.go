@@ -8,11 +8,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hookgate/hookgate/internal/ids"
 	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/testutil"
 )
 
 type listAnswer struct {
@@ -119,7 +121,7 @@ func TestPaginationWhileWriting(t *testing.T) {
 
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	var written int
+	var written atomic.Int64
 	wg.Go(func() {
 		for ctx.Err() == nil {
 			now := time.Now()
@@ -129,7 +131,7 @@ func TestPaginationWhileWriting(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			written++
+			written.Add(1)
 		}
 	})
 
@@ -153,7 +155,10 @@ func TestPaginationWhileWriting(t *testing.T) {
 			break
 		}
 		cursor = got.NextCursor
-		time.Sleep(5 * time.Millisecond) // let the writer in between pages
+		// The writer gets in between pages: a delivery newer than the
+		// cursor's.
+		w := written.Load()
+		testutil.Eventually(t, 0, "a delivery written between pages", testutil.Holds(func() bool { return written.Load() > w }))
 	}
 	stop()
 	wg.Wait()
@@ -165,10 +170,10 @@ func TestPaginationWhileWriting(t *testing.T) {
 	if !newestFirst(order) {
 		t.Errorf("pages are not newest first: %v", order)
 	}
-	if written == 0 {
+	if written.Load() == 0 {
 		t.Error("the writer wrote nothing while paging")
 	}
-	t.Logf("%d listed, %d written meanwhile", len(order), written)
+	t.Logf("%d listed, %d written meanwhile", len(order), written.Load())
 }
 
 func TestEventShow(t *testing.T) {
