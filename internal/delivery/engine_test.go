@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hookgate/hookgate/internal/buildinfo"
@@ -499,39 +500,43 @@ destination "d" {
 	}
 }
 
+// TestRateLimit: a backlog drains at the destination's rate_limit, after a
+// burst of as many. In a synctest bubble with an in-memory receiver
+// (retry_test.go): the pace is measured in virtual time, exactly.
 func TestRateLimit(t *testing.T) {
-	t.Parallel()
-	rc := newReceiver(t, nil)
-	dest := mustDest(t, fmt.Sprintf(`
+	synctest.Test(t, func(t *testing.T) {
+		mr := &memReceiver{answer: func(int) plugins.Sent { return plugins.Sent{} }}
+		dest := mustDest(t, `
 destination "d" {
-  url           = "%s/hooks"
-  rate_limit    = "5/s"
-  allow_private = true
-}`, rc.URL))
-	if dest.RatePerSecond != 5 || dest.RateBurst != 5 {
-		t.Fatalf("rate %v burst %d, want 5 and 5", dest.RatePerSecond, dest.RateBurst)
-	}
-	st := mustStore(t)
-	var ids []string
-	for range 15 {
-		ids = append(ids, accept(t, st, "d", `{}`))
-	}
-	start(t, st, delivery.Options{}, dest)
-	for _, id := range ids {
-		waitFinished(t, st, id)
-	}
-	hits := rc.got()
-	if len(hits) != 15 {
-		t.Fatalf("%d requests, want 15", len(hits))
-	}
-	// The i-th request (from 0) may come no sooner than (i+1-burst)/rate
-	// after the first, less some slack for timer granularity.
-	for i, h := range hits {
-		earliest := time.Duration(float64(i+1-5)/5*float64(time.Second)) - 100*time.Millisecond
-		if since := h.at.Sub(hits[0].at); since < earliest {
-			t.Errorf("request %d came %s after the first, want at least %s at 5/s with a burst of 5", i+1, since, earliest)
+  url        = "https://receiver.invalid/hooks"
+  rate_limit = "5/s"
+}`)
+		if dest.RatePerSecond != 5 || dest.RateBurst != 5 {
+			t.Fatalf("rate %v burst %d, want 5 and 5", dest.RatePerSecond, dest.RateBurst)
 		}
-	}
+		dest.Deliverer = mr
+		st := mustStore(t)
+		var ids []string
+		for range 15 {
+			ids = append(ids, accept(t, st, "d", `{}`))
+		}
+		start(t, st, delivery.Options{}, dest)
+		for _, id := range ids {
+			waitFinished(t, st, id)
+		}
+		hits := mr.got()
+		if len(hits) != 15 {
+			t.Fatalf("%d messages, want 15", len(hits))
+		}
+		// The i-th message (from 0) may come no sooner than
+		// (i+1-burst)/rate after the first.
+		for i, h := range hits {
+			earliest := time.Duration(max(i+1-5, 0)) * time.Second / 5
+			if since := h.at.Sub(hits[0].at); since < earliest {
+				t.Errorf("message %d came %s after the first, want at least %s at 5/s with a burst of 5", i+1, since, earliest)
+			}
+		}
+	})
 }
 
 // TestShutdownFinishesInFlight: after cancel, Run returns only once the
