@@ -3,6 +3,7 @@
 package testutil
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -38,10 +39,8 @@ func Eventually(tb testing.TB, limit time.Duration, what string, cond func() err
 	}
 }
 
-// False is the error of a condition that says only whether it holds.
-type False struct{}
-
-func (False) Error() string { return "the condition did not hold" }
+// errFalse is the error of a condition that says only whether it holds.
+var errFalse = errors.New("the condition did not hold")
 
 // Holds adapts a condition that says only whether it holds to Eventually;
 // prefer a cond that reports what it saw.
@@ -50,6 +49,6 @@ func Holds(cond func() bool) func() error {
 		if cond() {
 			return nil
 		}
-		return False{}
+		return errFalse
 	}
 }
