@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookgate/hookgate/internal/ids"
 	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/testutil"
 )
 
 // TestEventsSearchAndReplayInBrowser drives the events page in headless
@@ -110,13 +111,12 @@ func TestEventsSearchAndReplayInBrowser(t *testing.T) {
 	if n := text("#notice"); !strings.Contains(n, "Replayed 2 events as 4 new deliveries") {
 		t.Errorf("notice: %q", n)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for len(f.orders.got()) < 2 || len(f.bill.got()) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("orders got %d, billing %d after 30s; want 2 each", len(f.orders.got()), len(f.bill.got()))
+	testutil.Eventually(t, 0, "two deliveries each to orders and billing", func() error {
+		if o, b := len(f.orders.got()), len(f.bill.got()); o < 2 || b < 2 {
+			return fmt.Errorf("orders got %d, billing %d", o, b)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	for _, h := range f.orders.got() {
 		if !strings.Contains(string(h.body), `"state":"refunded"`) {
 			t.Errorf("orders got %s", h.body)

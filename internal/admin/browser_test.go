@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/testutil"
 )
 
 // chromium returns the browser to drive, or fails the test saying how to
@@ -50,17 +52,16 @@ func artifactDir(t *testing.T) string {
 // waitStatus waits (at most limit) until the delivery has the status.
 func waitStatus(t *testing.T, f *fixture, id string, want store.Status, limit time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
+	testutil.Eventually(t, limit, fmt.Sprintf("delivery %s %s", id, want), func() error {
 		d, _, err := f.st.Delivery(context.Background(), id)
-		if err == nil && d.Status == want {
-			return
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("delivery %s is not %s after %s: %+v %v", id, want, limit, d, err)
+		if d.Status != want {
+			return fmt.Errorf("%s after %d attempts, last error %q", d.Status, d.Attempts, d.LastError)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestDashboardInBrowser drives the dashboard in headless Chromium against
@@ -159,17 +160,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 
 	// Delivered: the delivery page shows it, with both attempts.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testutil.Eventually(t, 0, "the delivery page showing delivered after the replay", func() error {
 		do("open the delivery", chromedp.Navigate(f.url+"/deliveries/"+id), chromedp.WaitVisible(chromedp.CSS("h1 .status")))
-		if text("h1 .status") == "delivered" {
-			break
+		if s := text("h1 .status"); s != "delivered" {
+			return fmt.Errorf("status %q: %q", s, text("main"))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not delivered 10s after the replay: %q", text("main"))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 	items, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll("ol.timeline li")))
 	if err != nil || len(items) != 2 {
 		t.Errorf("timeline: %d attempts, %v; want 2", len(items), err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/internal/api"
+	"github.com/hookgate/hookgate/internal/testutil"
 )
 
 // find is the destination named name in a, or nil.
@@ -67,13 +68,7 @@ func TestPauseAndResumeAPI(t *testing.T) {
 	if code != http.StatusOK || json.Unmarshal(raw, &d) != nil || d.State != "closed" || d.PausedAt != nil {
 		t.Fatalf("resume: %d %s", code, raw)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for len(f.orders.got()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("delivery %s not attempted after resume", ids[0])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, 0, "delivery "+ids[0]+" attempted after resume", testutil.Holds(func() bool { return len(f.orders.got()) > 0 }))
 
 	for _, path := range []string{"/api/destinations/nope/pause", "/api/destinations/nope/resume"} {
 		if code, raw := call(t, http.MethodPost, f.url+path, fxToken, ""); code != http.StatusNotFound {

@@ -271,12 +271,8 @@ func TestSinkStopsOnCancel(t *testing.T) {
 	if status, _ := post(t, url, nil, []byte(`{}`)); status != http.StatusOK {
 		t.Fatalf("status %d", status)
 	}
-	start := time.Now()
 	if code := stop(); code != 0 {
 		t.Fatalf("exit %d", code)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("shutdown took %v", d)
 	}
 	if _, err := http.Post(url, "application/json", strings.NewReader("{}")); err == nil {
 		t.Error("the sink still answers after shutdown")

@@ -7,10 +7,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hookgate/hookgate/internal/delivery"
 	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/plugins"
 )
 
 // outage is what a receiver that failed for a while saw under steady load.
@@ -25,33 +27,35 @@ type outage struct {
 // runOutage sends steady load (one delivery every 20 ms) to a receiver that
 // answers 500 from the start until `down` deliveries were stored, then
 // recovers while `up` more are stored, and waits for every delivery to
-// finish. The outage (2 s or more) is longer than the whole retry schedule
-// (1.4 s).
+// finish. The outage (2 s) is longer than the whole retry schedule (1.4 s).
+// It runs in the caller's synctest bubble, with an in-memory receiver
+// (retry_test.go says why): the load's pace and every gap are exact.
 func runOutage(t *testing.T, breaker string) outage {
 	const down, up = 100, 40
 	var failing atomic.Bool
 	failing.Store(true)
 	var mu sync.Mutex
 	var failed []time.Time
-	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+	mr := &memReceiver{answer: func(int) plugins.Sent {
 		if failing.Load() {
 			mu.Lock()
 			failed = append(failed, time.Now())
 			mu.Unlock()
-			w.WriteHeader(http.StatusInternalServerError)
+			return plugins.Sent{Status: http.StatusInternalServerError, Err: "status 500 Internal Server Error"}
 		}
-	})
+		return plugins.Sent{}
+	}}
 	dest := mustDest(t, fmt.Sprintf(`
 destination "d" {
-  url             = "%s/hooks"
-  allow_private   = true
+  url             = "https://receiver.invalid/hooks"
   max_concurrency = 4
   retry {
     schedule = ["200ms", "400ms", "800ms"]
     jitter   = "0%%"
   }
   %s
-}`, rc.URL, breaker))
+}`, breaker))
+	dest.Deliverer = mr
 	st := mustStore(t)
 	r := start(t, st, delivery.Options{Poll: 50 * time.Millisecond}, dest)
 	var o outage
@@ -82,7 +86,10 @@ destination "d" {
 // dies of an outage longer than its retry schedule, and while the breaker
 // is open the receiver sees only the probes, a cooldown apart.
 func TestBreakerHoldsDeliveriesThroughAnOutage(t *testing.T) {
-	t.Parallel()
+	synctest.Test(t, testBreakerHoldsDeliveriesThroughAnOutage)
+}
+
+func testBreakerHoldsDeliveriesThroughAnOutage(t *testing.T) {
 	const failures, cooldown = 5, 300 * time.Millisecond
 	o := runOutage(t, fmt.Sprintf("breaker {\n    failures = %d\n    cooldown = \"%s\"\n  }", failures, cooldown))
 	if o.statuses[store.Dead] != 0 || o.statuses[store.Delivered] != len(o.ids) {
@@ -96,11 +103,10 @@ func TestBreakerHoldsDeliveriesThroughAnOutage(t *testing.T) {
 		t.Errorf("%d failed attempts in an outage of %s; want at most %d opening the breaker and %d probes",
 			len(o.failed), o.downFor, failures+4, maxProbes)
 	}
-	// Probes: the failures after the breaker opened come a cooldown apart
-	// (less a little for timer granularity).
+	// Probes: the failures after the breaker opened come a cooldown apart.
 	probes := 0
 	for i := failures + 4; i < len(o.failed); i++ {
-		if gap := o.failed[i].Sub(o.failed[i-1]); gap >= cooldown-20*time.Millisecond {
+		if gap := o.failed[i].Sub(o.failed[i-1]); gap >= cooldown {
 			probes++
 		}
 	}
@@ -119,7 +125,10 @@ func TestBreakerHoldsDeliveriesThroughAnOutage(t *testing.T) {
 // the retry schedule of the deliveries that arrived early in it, as
 // before: the contrast the breaker is for.
 func TestNoBreakerBurnsTheSchedule(t *testing.T) {
-	t.Parallel()
+	synctest.Test(t, testNoBreakerBurnsTheSchedule)
+}
+
+func testNoBreakerBurnsTheSchedule(t *testing.T) {
 	o := runOutage(t, "")
 	if o.statuses[store.Dead] == 0 {
 		t.Fatalf("without a breaker: %v; want the deliveries of the outage's first second dead", o.statuses)
@@ -132,20 +141,25 @@ func TestNoBreakerBurnsTheSchedule(t *testing.T) {
 
 // TestGoneOpensTheBreaker: 410s dead-letter their deliveries and count
 // as failures: the breaker opens, and GET /api/destinations's source says
-// so.
+// so. In a synctest bubble with an in-memory receiver (retry_test.go).
 func TestGoneOpensTheBreaker(t *testing.T) {
-	t.Parallel()
-	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusGone) })
-	dest := mustDest(t, fmt.Sprintf(`
+	synctest.Test(t, testGoneOpensTheBreaker)
+}
+
+func testGoneOpensTheBreaker(t *testing.T) {
+	mr := &memReceiver{answer: func(int) plugins.Sent {
+		return plugins.Sent{Status: http.StatusGone, Err: "status 410 Gone"}
+	}}
+	dest := mustDest(t, `
 destination "d" {
-  url           = "%s/hooks"
-  allow_private = true
+  url             = "https://receiver.invalid/hooks"
   max_concurrency = 1
   breaker {
     failures = 2
     cooldown = "1h"
   }
-}`, rc.URL))
+}`)
+	dest.Deliverer = mr
 	st := mustStore(t)
 	a, b, c := accept(t, st, "d", `{}`), accept(t, st, "d", `{}`), accept(t, st, "d", `{}`)
 	r := start(t, st, delivery.Options{Poll: 50 * time.Millisecond}, dest)
@@ -158,13 +172,15 @@ destination "d" {
 		h := r.e.Health()
 		return len(h) == 1 && h[0].State == delivery.Open
 	})
-	// The third waits, not attempted, with its attempts intact.
-	time.Sleep(200 * time.Millisecond) // several polls: a wrong claim would show
+	// The third waits, not attempted, with its attempts intact: four of the
+	// engine's polls, each run to its end.
+	time.Sleep(200 * time.Millisecond)
+	synctest.Wait()
 	d, as, err := st.Delivery(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Status != store.Pending || len(as) != 0 || len(rc.got()) != 2 {
-		t.Errorf("behind an open breaker: delivery %s, %d attempts, receiver saw %d; want pending, 0, 2", d.Status, len(as), len(rc.got()))
+	if d.Status != store.Pending || len(as) != 0 || len(mr.got()) != 2 {
+		t.Errorf("behind an open breaker: delivery %s, %d attempts, receiver saw %d; want pending, 0, 2", d.Status, len(as), len(mr.got()))
 	}
 }

@@ -17,9 +17,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
 	adminapi "github.com/hookgate/hookgate/internal/api"
+	"github.com/hookgate/hookgate/internal/testutil"
 )
 
 const adminToken = "admin-s3cret-token"
@@ -124,17 +124,13 @@ route "all" {
 	}
 
 	var list adminapi.Deliveries
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	testutil.Eventually(t, 0, "one dead delivery to flaky", func() error {
 		api(t, "GET", base+"/api/deliveries?status=dead&destination=flaky", adminToken, &list)
-		if len(list.Deliveries) == 1 {
-			break
+		if len(list.Deliveries) != 1 {
+			return fmt.Errorf("%d dead deliveries; logs:\n%s", len(list.Deliveries), proc.logs)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if len(list.Deliveries) != 1 {
-		t.Fatalf("no dead delivery after 20s; logs:\n%s", proc.logs)
-	}
+		return nil
+	})
 	var d adminapi.Delivery
 	if code := api(t, "GET", base+"/api/deliveries/"+list.Deliveries[0].ID, adminToken, &d); code != 200 {
 		t.Fatalf("get delivery: %d", code)
@@ -164,14 +160,14 @@ route "all" {
 	if code := api(t, "POST", base+"/api/dlq/replay?destination=flaky", adminToken, &replayed); code != 200 || replayed.Replayed != 1 {
 		t.Fatalf("replay: %d %+v", code, replayed)
 	}
-	for time.Now().Before(deadline) {
+	testutil.Eventually(t, 0, "the replayed delivery delivered", func() error {
 		api(t, "GET", base+"/api/deliveries/"+d.ID, adminToken, &d)
-		if d.Status == "delivered" {
-			break
+		if d.Status != "delivered" {
+			return fmt.Errorf("status %s after %d attempts", d.Status, d.Attempts)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if d.Status != "delivered" || d.Attempts != 3 {
+		return nil
+	})
+	if d.Attempts != 3 {
 		t.Fatalf("after replay: %+v", d)
 	}
 	mu.Lock()
@@ -298,17 +294,15 @@ route "all" {
 
 	// Find it.
 	var id string
-	for deadline := time.Now().Add(15 * time.Second); id == "" && time.Now().Before(deadline); {
+	testutil.Eventually(t, 0, "a dead delivery in dlq list", func() error {
 		_, out := hookgateCLI(t, admin, "dlq", "list")
-		if lines := strings.Split(out, "\n"); len(lines) > 1 && strings.HasPrefix(lines[1], "dlv_") {
-			id = strings.Fields(lines[1])[0]
-		} else {
-			time.Sleep(100 * time.Millisecond)
+		lines := strings.Split(out, "\n")
+		if len(lines) < 2 || !strings.HasPrefix(lines[1], "dlv_") {
+			return fmt.Errorf("dlq list:\n%s\nlogs:\n%s", out, proc.logs)
 		}
-	}
-	if id == "" {
-		t.Fatalf("no dead delivery after 15s; logs:\n%s", proc.logs)
-	}
+		id = strings.Fields(lines[1])[0]
+		return nil
+	})
 	// See why.
 	code, out := hookgateCLI(t, admin, "deliveries", "show", id)
 	if code != 0 || fieldOf(out, "status") != "dead" || !strings.Contains(out, "410") ||
@@ -324,16 +318,13 @@ route "all" {
 	if code, out := hookgateCLI(t, admin, "dlq", "replay", "-destination", "crm"); code != 0 || out != "replayed 1 delivery\n" {
 		t.Fatalf("dlq replay: exit %d: %q", code, out)
 	}
-	for deadline := time.Now().Add(15 * time.Second); ; {
+	testutil.Eventually(t, 0, "delivered after the replay", func() error {
 		_, out = hookgateCLI(t, admin, "deliveries", "show", id)
-		if fieldOf(out, "status") == "delivered" {
-			break
+		if fieldOf(out, "status") != "delivered" {
+			return fmt.Errorf("deliveries show:\n%s", out)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not delivered 15s after the replay:\n%s", out)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 	if code, out := hookgateCLI(t, admin, "stats"); code != 0 || !strings.Contains(out, "LAST 24 H") || !strings.Contains(out, "50.0%") {
 		t.Errorf("stats: exit %d:\n%s", code, out)
 	}

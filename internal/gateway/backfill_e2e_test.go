@@ -15,10 +15,10 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	adminapi "github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/testutil"
 )
 
 // backfillConfig is the config of TestBackfill: route big sends orders over
@@ -110,13 +110,7 @@ func testBackfill(t *testing.T, storage string) {
 	}
 	waitFor := func(what string, ok func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("waited 60s for %s", what)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		testutil.Eventually(t, 0, what, testutil.Holds(ok))
 	}
 
 	dir := t.TempDir()

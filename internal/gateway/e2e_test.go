@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	adminapi "github.com/hookgate/hookgate/internal/api"
+	"github.com/hookgate/hookgate/internal/testutil"
 )
 
 // binary is the hookgate binary built once for the end-to-end tests.
@@ -313,25 +313,25 @@ func TestSIGTERMShutsDownCleanly(t *testing.T) {
 	if resp.StatusCode != 202 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for sk.n.Load() == 0 && ctx.Err() == nil {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, 0, "the delivery at the sink", testutil.Holds(func() bool { return sk.n.Load() > 0 }))
 	// The admin API shows the event's delivery as delivered.
 	var list adminapi.Deliveries
-	for ctx.Err() == nil {
+	testutil.Eventually(t, 0, "one delivered delivery in the admin API", func() error {
 		r, err := http.Get("http://" + admin + "/api/deliveries?status=delivered")
-		if err == nil {
-			json.NewDecoder(r.Body).Decode(&list)
-			r.Body.Close()
-			if len(list.Deliveries) == 1 {
-				break
-			}
+		if err != nil {
+			return err
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if len(list.Deliveries) != 1 || list.Deliveries[0].EventID != ans.ID {
+		defer r.Body.Close()
+		list.Deliveries = nil
+		if err := json.NewDecoder(r.Body).Decode(&list); err != nil {
+			return err
+		}
+		if len(list.Deliveries) != 1 {
+			return fmt.Errorf("%d delivered deliveries", len(list.Deliveries))
+		}
+		return nil
+	})
+	if list.Deliveries[0].EventID != ans.ID {
 		t.Fatalf("deliveries %+v", list)
 	}
 	proc.cmd.Process.Signal(syscall.SIGTERM)

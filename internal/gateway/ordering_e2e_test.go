@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/internal/store/redis/redistest"
+	"github.com/hookgate/hookgate/internal/testutil"
 )
 
 // orderingConfig is a gateway whose route "ordered" orders its deliveries
@@ -367,16 +368,10 @@ func adminCall(t *testing.T, method, url string, out any) int {
 	return resp.StatusCode
 }
 
-// waitFor polls cond every 50ms for up to 30s.
+// waitFor waits until cond holds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testutil.Eventually(t, 0, what, testutil.Holds(cond))
 }
 
 func equalInts(a, b []int) bool {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	adminapi "github.com/hookgate/hookgate/internal/api"
+	"github.com/hookgate/hookgate/internal/testutil"
 )
 
 // reloadConfig is a config for TestReload: the route "all" sends partner's
@@ -111,13 +112,7 @@ func TestReload(t *testing.T) {
 	}
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		testutil.Eventually(t, 0, what, testutil.Holds(cond))
 	}
 
 	if code := send("/in/partner", "before"); code != 202 {

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/testutil"
 )
 
 // embeddedStorage is the storage block of the single-instance tests.
@@ -194,33 +196,111 @@ func TestReloadUnderLoad(t *testing.T) {
 	if counts[1] == 0 || counts[2] == 0 {
 		t.Fatalf("events per delivery count: %v; want some under each config", counts)
 	}
-	wantB := counts[2]
-	waitUntil(t, 30*time.Second, "every delivery", func() bool {
-		return a.n.Load() >= events && b.n.Load() >= int64(wantB)
+	checkDelivered(t, []string{admin}, answers, func(a answer) int { return a.deliveries }, a, b)
+	t.Logf("%d events, %d reloads applied; %d accepted with the extra route, %d without",
+		events, applied, counts[2], counts[1])
+}
+
+// destFigures are one destination's figures of GET /api/stats.
+type destFigures struct {
+	Destination   string `json:"destination"`
+	Pending       int    `json:"pending"`
+	Retrying      int    `json:"retrying"`
+	Delivered     int    `json:"delivered"`
+	Dead          int    `json:"dead"`
+	Attempts      int    `json:"attempts"`
+	RetryAttempts int    `json:"retry_attempts"`
+}
+
+// settled waits until the store behind the gateways at admins has no
+// delivery pending or retrying (nothing more will be sent) and returns
+// each destination's figures. Each gateway counts its own attempts in the
+// figures when asked (a Redis store's instances flush them now and then),
+// so every gateway is asked, in turn, and the last answer has them all.
+func settled(t *testing.T, admins ...string) map[string]destFigures {
+	t.Helper()
+	var figs map[string]destFigures
+	for _, admin := range admins {
+		figs = settledAt(t, admin)
+	}
+	return figs
+}
+
+// settledAt is settled of the gateway at admin.
+func settledAt(t *testing.T, admin string) map[string]destFigures {
+	t.Helper()
+	var figs map[string]destFigures
+	testutil.Eventually(t, 0, "every delivery delivered or dead", func() error {
+		var ans struct{ Destinations []destFigures }
+		if code := api(t, "GET", "http://"+admin+"/api/stats", adminToken, &ans); code != 200 {
+			return fmt.Errorf("GET /api/stats: %d", code)
+		}
+		figs = map[string]destFigures{}
+		var open []string
+		for _, f := range ans.Destinations {
+			figs[f.Destination] = f
+			if f.Pending+f.Retrying > 0 {
+				open = append(open, fmt.Sprintf("%s: %d pending, %d retrying", f.Destination, f.Pending, f.Retrying))
+			}
+		}
+		if len(open) > 0 {
+			return fmt.Errorf("%s", strings.Join(open, "; "))
+		}
+		return nil
 	})
-	// Late duplicates would show up here: give them a moment.
-	time.Sleep(200 * time.Millisecond)
+	return figs
+}
+
+// checkDelivered checks the at-least-once contract of a run whose events
+// "ev-<i>" were answered as answers (a 202 with deliveries(answer)
+// deliveries: 1 to a, 2 to a and b), once the gateways at admins have nothing
+// left to send: nothing is lost (every event reached a, and b exactly when
+// its answer counted two), every delivery is delivered (none dead), and a
+// receiver got an event more than once only as a recorded retry: its
+// requests are at most the attempts the gateway reports, and its
+// duplicates at most the retries. The duplicates are logged.
+func checkDelivered[A any](t *testing.T, admins []string, answers []A, deliveries func(A) int, a, b *sink) {
+	t.Helper()
+	figs := settled(t, admins...)
 	a.mu.Lock()
 	b.mu.Lock()
 	defer a.mu.Unlock()
 	defer b.mu.Unlock()
-	dupA, dupB := 0, 0
+	wantB := 0
 	for i, ans := range answers {
 		id := fmt.Sprintf("ev-%d", i)
+		n := deliveries(ans)
 		if a.seen[id] == 0 {
-			t.Errorf("%s (202, %d deliveries) never reached a", id, ans.deliveries)
+			t.Errorf("%s (202, %d deliveries) never reached a", id, n)
 		}
-		dupA += max(a.seen[id]-1, 0)
 		switch {
-		case ans.deliveries == 2 && b.seen[id] == 0:
+		case n == 2 && b.seen[id] == 0:
 			t.Errorf("%s was accepted with the extra route but never reached b", id)
-		case ans.deliveries == 1 && b.seen[id] > 0:
+		case n == 1 && b.seen[id] > 0:
 			t.Errorf("%s was accepted without the extra route but reached b", id)
 		}
-		dupB += max(b.seen[id]-1, 0)
+		if n == 2 {
+			wantB++
+		}
 	}
-	t.Logf("%d events, %d reloads applied; %d accepted with the extra route, %d without; duplicates: a %d, b %d",
-		events, applied, counts[2], counts[1], dupA, dupB)
+	for _, c := range []struct {
+		name string
+		s    *sink
+		want int
+	}{{"a", a, len(answers)}, {"b", b, wantB}} {
+		f := figs[c.name]
+		got := int(c.s.n.Load())
+		dups := got - len(c.s.seen)
+		if f.Delivered != c.want || f.Dead != 0 {
+			t.Errorf("%s: %d delivered, %d dead; want %d delivered, none dead", c.name, f.Delivered, f.Dead, c.want)
+		}
+		if got > f.Attempts || dups > f.RetryAttempts {
+			t.Errorf("%s got %d requests (%d duplicates) but the gateway reports %d attempts (%d retries): a duplicate no attempt accounts for",
+				c.name, got, dups, f.Attempts, f.RetryAttempts)
+		}
+		t.Logf("%s: %d requests for %d events, %d duplicates; the gateway reports %d attempts, %d retries",
+			c.name, got, len(c.s.seen), dups, f.Attempts, f.RetryAttempts)
+	}
 }
 
 // TestWatchAppliesNewSecret: with `run -watch`, an editor-style save of the
@@ -373,14 +453,8 @@ func waitReady(t *testing.T, admin, want string) {
 	})
 }
 
-// waitUntil polls cond every 10ms until it holds, failing after d.
+// waitUntil waits up to d for cond to hold.
 func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, d, what, testutil.Holds(cond))
 }

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/testutil"
 )
 
 // jaegerInstall is how to get the all-in-one binary the tracing test needs.
@@ -243,16 +245,12 @@ func (f *flakyReceiver) hits() ([]string, []time.Time) {
 // waitHits waits until the receiver got n requests.
 func (f *flakyReceiver) waitHits(t *testing.T, n int, limit time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		if tps, _ := f.hits(); len(tps) >= n {
-			return
+	testutil.Eventually(t, limit, fmt.Sprintf("%d requests at the receiver", n), func() error {
+		if tps, _ := f.hits(); len(tps) < n {
+			return fmt.Errorf("%d requests", len(tps))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the receiver got fewer than %d requests in %s", n, limit)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func tracingConfig(t *testing.T, dir, ingest, admin, receiver, otlp string) string {
