@@ -474,7 +474,14 @@ func dlqExport(ctx context.Context, env *Env, args []string) int {
 	}
 	c := newAdminClient(env, "dlq export", af)
 	q := query("destination", *dest, "route", *route)
-	resp, cancel, err := c.do(ctx, http.MethodGet, "/api/dlq/export", q)
+	return c.export(ctx, env, "/api/dlq/export", q, *outPath, "dead deliveries")
+}
+
+// export copies an NDJSON export of the admin API to out (a file, or
+// standard output for "" or "-"), counting its lines; noun names them in
+// the messages ("dead deliveries", "events").
+func (c *adminClient) export(ctx context.Context, env *Env, path string, q url.Values, out, noun string) int {
+	resp, cancel, err := c.do(ctx, http.MethodGet, path, q)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -482,8 +489,8 @@ func dlqExport(ctx context.Context, env *Env, args []string) int {
 	defer resp.Body.Close()
 	var w io.Writer = env.Stdout
 	var f *os.File
-	if *outPath != "" && *outPath != "-" {
-		if f, err = os.Create(*outPath); err != nil {
+	if out != "" && out != "-" {
+		if f, err = os.Create(out); err != nil {
 			return c.fail(err)
 		}
 		w = f
@@ -496,10 +503,10 @@ func dlqExport(ctx context.Context, env *Env, args []string) int {
 		}
 	}
 	if err != nil {
-		return c.fail(fmt.Errorf("export cut short after %d deliveries: %w", lines.n, err))
+		return c.fail(fmt.Errorf("export cut short after %d %s: %w", lines.n, noun, err))
 	}
 	if f != nil {
-		fmt.Fprintf(env.Stderr, "exported %d dead deliveries to %s\n", lines.n, *outPath)
+		fmt.Fprintf(env.Stderr, "exported %d %s to %s\n", lines.n, noun, out)
 	}
 	return 0
 }

@@ -216,6 +216,22 @@ func TestAdminCommands(t *testing.T) {
 			t.Errorf("-o file: %v %q", err, b)
 		}
 	})
+	t.Run("events export", func(t *testing.T) {
+		out := ok("events", "export")
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		for _, l := range lines {
+			if !json.Valid([]byte(l)) || !strings.Contains(l, `"source"`) {
+				t.Fatalf("export line %q of:\n%s", l, out)
+			}
+		}
+		path := filepath.Join(t.TempDir(), "events.ndjson")
+		if out := ok("events", "export", "-o", path); out != "" {
+			t.Errorf("-o wrote to stdout: %q", out)
+		}
+		if b, err := os.ReadFile(path); err != nil || string(b) != out {
+			t.Errorf("-o file: %v %q, want what stdout had: %q", err, b, out)
+		}
+	})
 	// Last: it changes the dead delivery.
 	t.Run("dlq replay", func(t *testing.T) {
 		if out := ok("dlq", "replay", "-destination", "billing"); !strings.Contains(out, "replayed 1") {

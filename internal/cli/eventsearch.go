@@ -6,9 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -130,32 +128,5 @@ func exportEvents(ctx context.Context, env *Env, args []string) int {
 	c := newAdminClient(env, "events export", af)
 	sq := sf.query()
 	q := query("filter", sq["filter"], "since", sq["since"], "until", sq["until"], "source", sq["source"])
-	resp, cancel, err := c.do(ctx, http.MethodGet, "/api/events/export", q)
-	if err != nil {
-		return c.fail(err)
-	}
-	defer cancel()
-	defer resp.Body.Close()
-	var w io.Writer = env.Stdout
-	var f *os.File
-	if *outPath != "" && *outPath != "-" {
-		if f, err = os.Create(*outPath); err != nil {
-			return c.fail(err)
-		}
-		w = f
-	}
-	lines := &lineCounter{w: w}
-	_, err = io.Copy(lines, resp.Body)
-	if f != nil {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		return c.fail(fmt.Errorf("export cut short after %d events: %w", lines.n, err))
-	}
-	if f != nil {
-		fmt.Fprintf(env.Stderr, "exported %d events to %s\n", lines.n, *outPath)
-	}
-	return 0
+	return c.export(ctx, env, "/api/events/export", q, *outPath, "events")
 }
