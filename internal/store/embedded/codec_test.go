@@ -20,7 +20,13 @@ func TestCodecRoundTrip(t *testing.T) {
 		NextAttemptAt: at.Add(time.Minute), Attempts: 3, LastStatus: 503, LastError: "status 503 ☕\x00",
 		DeadReason: "", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", ReplayOf: "dlv_0",
 	}
-	for _, d := range []store.Delivery{full, {ID: "dlv_2", Status: store.Pending}} {
+	// Ordered deliveries (format 0x02: the key and on_dead) with and
+	// without the optional replay_of after them, as a backfill of an
+	// ordered route writes them.
+	ordered, orderedReplay := full, full
+	ordered.ReplayOf, ordered.Key, ordered.KeyBlocks = "", "creator-42", true
+	orderedReplay.Key = "creator-42"
+	for _, d := range []store.Delivery{full, {ID: "dlv_2", Status: store.Pending}, ordered, orderedReplay} {
 		v, err := encodeDelivery(&d)
 		if err != nil {
 			t.Fatal(err)
