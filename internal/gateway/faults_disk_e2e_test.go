@@ -140,7 +140,7 @@ func TestFaultDiskFull(t *testing.T) {
 	if l.acceptedN.Load() != total {
 		t.Errorf("only %d of %d events were accepted once the disk had room again", l.acceptedN.Load(), total)
 	}
-	waitUntil(t, 30*time.Second, "/readyz to pass again", func() bool { return status("http://"+admin+"/readyz") == http.StatusOK })
+	waitUntil(t, 60*time.Second, "/readyz to pass again", func() bool { return status("http://"+admin+"/readyz") == http.StatusOK })
 	if p.cmd.ProcessState != nil {
 		t.Fatalf("the gateway exited: %v\n%s", p.cmd.ProcessState, p.logs)
 	}

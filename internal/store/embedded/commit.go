@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -65,6 +67,9 @@ type committer struct {
 	running bool
 	closed  bool
 	wg      sync.WaitGroup // the commit loop, while one runs
+	// noSpace is when (unix nanoseconds) a commit last failed because
+	// the disk was full; 0 if none has. Ping reads it (see fullHold).
+	noSpace atomic.Int64
 }
 
 type call struct {
@@ -191,6 +196,9 @@ func (c *committer) run(calls []call) {
 			calls[failed].err <- errSolo
 			calls = append(calls[:failed:failed], calls[failed+1:]...)
 			continue
+		}
+		if errors.Is(err, syscall.ENOSPC) {
+			c.noSpace.Store(time.Now().UnixNano())
 		}
 		for _, cl := range calls {
 			cl.err <- err

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -172,10 +173,16 @@ func (s *Store) Close() error {
 }
 
 // Ping writes a small record and waits for its commit, so it fails when the
-// file cannot take writes (closed, disk full, read-only).
+// file cannot take writes (closed, disk full, read-only); and for fullHold
+// after any commit failed for a full disk.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.usable(ctx); err != nil {
 		return s.wrap("ping", err)
+	}
+	if at := s.commit.noSpace.Load(); at != 0 {
+		if ago := time.Since(time.Unix(0, at)); ago < fullHold {
+			return s.wrap("ping", fmt.Errorf("a write found the disk full %s ago: %w", ago.Round(time.Millisecond), syscall.ENOSPC))
+		}
 	}
 	v := leaseValue(s.now())
 	err := s.write(func(tx *bolt.Tx) error {
@@ -183,6 +190,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	})
 	return s.wrap("ping", err)
 }
+
+// fullHold is how long after a commit failed for a full disk Ping fails
+// too. Ping's own write is a few bytes, which pages freed by earlier
+// writes can hold when an event cannot be stored: without this, /readyz
+// would pass while ingest answers 503. Past it, Ping's write decides
+// again, so an idle gateway whose disk got room back is ready again
+// without needing an event first.
+const fullHold = 10 * time.Second
 
 // Size returns the file's size in bytes (0 once closed).
 func (s *Store) Size() int64 {
