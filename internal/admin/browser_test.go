@@ -78,39 +78,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	waitStatus(t, f, id, store.Dead, 10*time.Second)
 
 	// Everything the browser does is bounded by this context.
-	bound, cancelBound := context.WithTimeout(context.Background(), 25*time.Second)
-	defer cancelBound()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(bound, opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+	cr := newChrome(t, exe, 25*time.Second)
+	ctx, do, text := cr.ctx, cr.do, cr.text
 	shot := func(name string) {
 		t.Helper()
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -190,4 +159,65 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		t.Errorf("the receiver got %d requests, want 2", len(hits))
 	}
+}
+
+// chrome is a headless Chromium for a dashboard test, with the steps the
+// browser tests share. limit bounds the whole session, so a hung browser
+// fails the test instead of the package's timeout.
+type chrome struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// newChrome starts Chromium (exe, from chromium) in a fresh profile; it
+// is stopped when the test ends.
+func newChrome(t *testing.T, exe string, limit time.Duration) *chrome {
+	t.Helper()
+	bound, cancelBound := context.WithTimeout(context.Background(), limit)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(bound, opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+		cancelBound()
+	})
+	return &chrome{t: t, ctx: ctx}
+}
+
+// do runs steps, failing the test with what on an error.
+func (b *chrome) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// text is the text of the first element sel matches.
+func (b *chrome) text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// count is how many elements sel matches.
+func (b *chrome) count(sel string) int {
+	b.t.Helper()
+	n, err := chromedp.Run(b.ctx, chromedp.Nodes(chromedp.CSSAll(sel), chromedp.AtLeast(0)))
+	if err != nil {
+		b.t.Fatalf("nodes %s: %v", sel, err)
+	}
+	return len(n)
 }
